@@ -1,0 +1,34 @@
+"""Build the demo institute: ``python manage.py load_demo_data``. Safe to run again."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from sandbox.home.demo import directory, site
+
+
+class Command(BaseCommand):
+    help = "Create or refresh the demo institute's content and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--schools-per-municipality",
+            type=int,
+            default=5,
+            help="How many schools each demo municipality gets (default 5).",
+        )
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        counts = directory.build_directory(options["schools_per_municipality"])
+        site.build_site()
+        site.build_admin()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {counts['municipalities']} municipalities, "
+                f"{counts['schools']} schools."
+            )
+        )
+        self.stdout.write(
+            f"Admin: http://127.0.0.1:8000/admin/  login: {site.ADMIN_USERNAME}  "
+            f"password: {site.ADMIN_PASSWORD}"
+        )

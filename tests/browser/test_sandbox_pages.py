@@ -1,0 +1,74 @@
+"""The demo institute in a real browser: the public home page and the admin's directory."""
+
+import pytest
+
+from sandbox.home.demo.site import ADMIN_PASSWORD, ADMIN_USERNAME
+from wagtail_iom.models import School
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_home_page_reads_well_and_is_accessible(page, demo_site, screenshot, axe_violations):
+    page.goto(demo_site.url + "/")
+    assert page.locator("h1").inner_text() == "Индивидуальные образовательные маршруты педагогов"
+    assert page.get_by_role("heading", name="Рамка профессиональных компетенций").is_visible()
+    assert page.locator("html").get_attribute("lang") == "ru"
+    screenshot(page, "home-desktop")
+    assert axe_violations(page) == []
+
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(demo_site.url + "/")
+    # Nothing wider than the phone's screen.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    screenshot(page, "home-phone")
+    assert axe_violations(page) == []
+
+
+def test_skip_link_reaches_the_content(page, demo_site):
+    page.goto(demo_site.url + "/")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert "Перейти к содержанию" in focused
+
+
+def login(page, base_url):
+    page.goto(base_url + "/admin/login/")
+    page.fill("#id_username", ADMIN_USERNAME)
+    page.fill("#id_password", ADMIN_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base_url + "/admin/")
+
+
+def test_admin_login_and_the_directory(page, demo_site, screenshot, tmp_path):
+    page.goto(demo_site.url + "/admin/")
+    screenshot(page, "admin-login")
+    login(page, demo_site.url)
+    assert page.get_by_role("button", name="Справочники").is_visible()
+    screenshot(page, "admin-dashboard")
+
+    page.goto(demo_site.url + "/admin/iom/schools/?q=гимназ")
+    rows = page.locator("table.listing tbody tr")
+    assert rows.count() > 0
+    assert all("Гимназия" in text for text in rows.all_inner_texts())
+    screenshot(page, "admin-schools-search")
+
+    csv_file = tmp_path / "новые школы.csv"
+    csv_file.write_bytes(
+        (
+            "Муниципалитет;Образовательная организация;Тип;ИНН\r\n"
+            "Гусевский городской округ;МАОУ «Лицей № 9» г. Гусева;лицей;\r\n"
+            ";Школа без муниципалитета;;\r\n"
+        ).encode("cp1251")
+    )
+    page.goto(demo_site.url + "/admin/iom/directory-import/")
+    screenshot(page, "admin-import-upload")
+    page.set_input_files("input[type=file]", str(csv_file))
+    page.get_by_role("button", name="Предпросмотр импорта").click()
+    page.wait_for_url("**/directory-import/*/")
+    assert page.get_by_text("Не указан муниципалитет.").is_visible()
+    screenshot(page, "admin-import-preview")
+    page.get_by_role("button", name="Применить импорт").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Импорт применён").is_visible()
+    screenshot(page, "admin-import-applied")
+    assert School.objects.filter(name="МАОУ «Лицей № 9» г. Гусева").exists()

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class WagtailIOMAppConfig(AppConfig):
+    name = "wagtail_iom"
+    label = "wagtail_iom"
+    verbose_name = _("Individual educational routes")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        # Imported for their side effects: system checks and the settings reload receiver.
+        from . import checks, conf  # noqa: F401

@@ -1,0 +1,76 @@
+"""The package's settings: one ``WAGTAIL_IOM`` dict in the project's settings, read here.
+
+Every key has a default in :data:`DEFAULTS`; a project sets only what it changes::
+
+    WAGTAIL_IOM = {
+        "BASE_TEMPLATE": "base.html",
+    }
+
+Read values through :data:`iom_settings` (``iom_settings.BASE_TEMPLATE``). The values are
+re-read when the ``WAGTAIL_IOM`` setting changes (``override_settings`` in tests).
+An unknown key is reported by ``manage.py check`` (``wagtail_iom.E001``).
+"""
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+SETTING_NAME = "WAGTAIL_IOM"
+
+DEFAULTS = {
+    # The template the package's front-end pages extend. It must define the blocks
+    # ``title``, ``extra_css``, ``content`` and ``extra_js`` (see docs/settings.md).
+    "BASE_TEMPLATE": "wagtail_iom/layout.html",
+    # Whether front-end pages link the package's own stylesheet.
+    "INCLUDE_STYLESHEET": True,
+    # Directory imports (municipalities and schools): the largest file accepted, in bytes,
+    # and the most data rows read from one file.
+    "IMPORT_MAX_UPLOAD_SIZE": 5 * 1024 * 1024,
+    "IMPORT_MAX_ROWS": 20_000,
+    # Previews of directory imports that were never applied are deleted after this many days.
+    "IMPORT_PREVIEW_RETENTION_DAYS": 7,
+}
+
+
+class IOMSettings:
+    """Attribute access to ``settings.WAGTAIL_IOM`` merged over :data:`DEFAULTS`."""
+
+    def __init__(self, defaults):
+        self.defaults = defaults
+        self._cache = None
+
+    @property
+    def user_settings(self):
+        return getattr(settings, SETTING_NAME, None) or {}
+
+    def _merged(self):
+        if self._cache is None:
+            user = self.user_settings
+            merged = dict(self.defaults)
+            if isinstance(user, dict):
+                merged.update({k: v for k, v in user.items() if k in self.defaults})
+            self._cache = merged
+        return self._cache
+
+    def __getattr__(self, name):
+        if name.startswith("_") or name not in self.defaults:
+            raise AttributeError(f"{SETTING_NAME} has no setting {name!r}")
+        return self._merged()[name]
+
+    def unknown_keys(self):
+        user = self.user_settings
+        if not isinstance(user, dict):
+            return []
+        return sorted(key for key in user if key not in self.defaults)
+
+    def reload(self):
+        self._cache = None
+
+
+iom_settings = IOMSettings(DEFAULTS)
+
+
+@receiver(setting_changed)
+def _reload_iom_settings(*, setting, **kwargs):
+    if setting == SETTING_NAME:
+        iom_settings.reload()

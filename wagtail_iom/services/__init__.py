@@ -1,0 +1,1 @@
+"""The domain logic as plain functions; views, tasks and admin hooks call these."""

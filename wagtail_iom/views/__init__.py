@@ -1,0 +1,1 @@
+"""Thin HTTP views: they read requests, call services and render."""
