@@ -129,7 +129,12 @@ def test_duplicate_name_in_the_form_is_a_message_next_to_the_field(admin_client,
 def test_bad_inn_in_the_form(admin_client, schools):
     response = admin_client.post(
         reverse("wagtail_iom_school:add"),
-        {"municipality": schools[0].municipality_id, "name": "Новая школа", "kind": "other", "inn": "123"},
+        {
+            "municipality": schools[0].municipality_id,
+            "name": "Новая школа",
+            "kind": "other",
+            "inn": "123",
+        },
     )
     assert response.status_code == 200
     assert "inn" in response.context["form"].errors

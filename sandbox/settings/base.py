@@ -79,6 +79,10 @@ DATABASES = {
     )
 }
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Wagtail's PostgreSQL search index uses django.contrib.postgres fields (Django 6 checks it).
+    INSTALLED_APPS.append("django.contrib.postgres")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -126,4 +130,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 WAGTAIL_IOM = {
     # The demo institute's own layout: the package's pages sit inside it.
     "BASE_TEMPLATE": "base.html",
+}
+
+CELERY_BEAT_SCHEDULE = {
+    "wagtail-iom-clear-import-previews": {
+        "task": "wagtail_iom.clear_import_previews",
+        "schedule": 24 * 60 * 60,
+    },
 }

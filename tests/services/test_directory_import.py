@@ -2,6 +2,7 @@ import io
 from unittest import mock
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import DatabaseError
 from openpyxl import Workbook
 
@@ -191,3 +192,47 @@ def test_imported_schools_are_found_by_the_search_index():
     apply_directory_import(GOOD_FILE, "schools.csv")
     results = get_search_backend().autocomplete("гимназ", School)
     assert [s.inn for s in results] == [INN_A]
+
+
+def test_a_municipality_renamed_by_its_oktmo_is_matched_by_its_new_name_afterwards():
+    MunicipalityFactory(name="Гусевский муниципальный район", oktmo="27710000")
+    apply_directory_import(
+        csv_bytes("municipality;oktmo", "Гусевский городской округ;27710000"), "m.csv"
+    )
+    renamed = Municipality.objects.get(oktmo="27710000")
+    assert renamed.name == "Гусевский городской округ"
+    assert renamed.name_key == "гусевский городской округ"
+    # The database's uniqueness now guards the new name.
+    duplicate = Municipality(name="ГУСЕВСКИЙ городской округ")
+    with pytest.raises(ValidationError):
+        duplicate.full_clean()
+
+
+def test_stale_previews_are_deleted_and_applied_imports_kept(settings):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from wagtail_iom.models import DirectoryImport, DirectoryImportStatus
+    from wagtail_iom.services.directory_import import delete_stale_import_previews
+    from wagtail_iom.tasks import clear_import_previews
+
+    old = timezone.now() - timedelta(days=8)
+    stale = DirectoryImport.objects.create(file_name="old.csv", content=b"x")
+    applied = DirectoryImport.objects.create(
+        file_name="done.csv", content=b"x", status=DirectoryImportStatus.APPLIED
+    )
+    fresh = DirectoryImport.objects.create(file_name="new.csv", content=b"x")
+    DirectoryImport.objects.filter(pk__in=[stale.pk, applied.pk]).update(created_at=old)
+
+    assert delete_stale_import_previews() == 1
+    assert set(DirectoryImport.objects.values_list("pk", flat=True)) == {applied.pk, fresh.pk}
+
+    settings.WAGTAIL_IOM = {"IMPORT_PREVIEW_RETENTION_DAYS": 1}
+    DirectoryImport.objects.filter(pk=fresh.pk).update(
+        created_at=timezone.now() - timedelta(days=2)
+    )
+    assert clear_import_previews.delay().get() == 1  # the Celery task, run eagerly
+    call_command("iom_clear_import_previews", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert list(DirectoryImport.objects.values_list("pk", flat=True)) == [applied.pk]

@@ -193,13 +193,14 @@ def plan_directory_import(content: bytes, file_name: str) -> DirectoryImportPlan
 
     municipalities_by_name = {}
     municipalities_by_oktmo = {}
-    for municipality in Municipality.objects.all():
+    # .order_by(): the models' default ordering would add a join and a sort nobody reads.
+    for municipality in Municipality.objects.order_by():
         municipalities_by_name[name_key(municipality.name)] = municipality
         if municipality.oktmo:
             municipalities_by_oktmo[municipality.oktmo] = municipality
     schools_by_name = {}
     schools_by_inn = {}
-    for school in School.objects.all():
+    for school in School.objects.order_by():
         schools_by_name[(school.municipality_id, name_key(school.name))] = school
         if school.inn:
             schools_by_inn[school.inn] = school
@@ -409,7 +410,7 @@ def apply_directory_import(content: bytes, file_name: str) -> DirectoryImportPla
         Municipality.objects.bulk_create(plan.new_municipalities, batch_size=500)
     if plan.changed_municipalities:
         Municipality.objects.bulk_update(
-            plan.changed_municipalities, ["name", "oktmo"], batch_size=500
+            plan.changed_municipalities, ["name", "name_key", "oktmo"], batch_size=500
         )
     if plan.new_schools:
         School.objects.bulk_create(plan.new_schools, batch_size=500)
@@ -422,3 +423,21 @@ def apply_directory_import(content: bytes, file_name: str) -> DirectoryImportPla
     _index(Municipality, plan.new_municipalities + plan.changed_municipalities)
     _index(School, plan.new_schools + plan.changed_schools)
     return plan
+
+
+def delete_stale_import_previews(now=None) -> int:
+    """Delete uploaded files that were previewed but never applied, after the retention period.
+
+    Applied and failed imports are kept: their reports are the record of what happened.
+    """
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ..models import DirectoryImport, DirectoryImportStatus
+
+    cutoff = (now or timezone.now()) - timedelta(days=iom_settings.IMPORT_PREVIEW_RETENTION_DAYS)
+    deleted, _by_model = DirectoryImport.objects.filter(
+        status=DirectoryImportStatus.PREVIEWED, created_at__lt=cutoff
+    ).delete()
+    return deleted

@@ -1,0 +1,15 @@
+"""Delete directory-import previews that were never applied (run daily)."""
+
+from django.core.management.base import BaseCommand
+
+from wagtail_iom.services.directory_import import delete_stale_import_previews
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete directory-import previews older than WAGTAIL_IOM['IMPORT_PREVIEW_RETENTION_DAYS']."
+    )
+
+    def handle(self, *args, **options):
+        deleted = delete_stale_import_previews()
+        self.stdout.write(f"Deleted {deleted} stale import preview(s).")
