@@ -60,3 +60,108 @@ class CompetencyFactory(factory.django.DjangoModelFactory):
     group = factory.SubFactory(CompetencyGroupFactory)
     code = factory.Sequence(lambda n: f"C-{n}")
     name = factory.Sequence(lambda n: f"Компетенция {n}")
+
+
+# Pages --------------------------------------------------------------------------------------
+
+
+def make_resource_map(parent=None, title="Ресурсная карта", slug="map"):
+    """A published ResourceMapPage under ``parent`` (the site's root page by default)."""
+    from wagtail.models import Page, Site
+
+    from wagtail_iom.models import ResourceMapPage
+
+    if parent is None:
+        site = Site.objects.filter(is_default_site=True).first()
+        parent = site.root_page if site else Page.get_first_root_node()
+    page = parent.add_child(instance=ResourceMapPage(title=title, slug=slug))
+    page.save_revision().publish()
+    return page
+
+
+def make_event(resource_map, sessions=None, publish=True, competencies=(), **fields):
+    """An EventPage under ``resource_map``; ``sessions`` are (date, start_time, end_time[, hours]).
+
+    Published through a revision, as the admin does, so that publish signals run.
+    """
+    import datetime
+
+    from wagtail_iom.models import EventPage, EventSession
+
+    defaults = {
+        "title": "Семинар «Функциональная грамотность на уроке»",
+        "summary": "Практический семинар для учителей основной школы.",
+        "track": "non_formal",
+        "kind": "seminar",
+        "level": "regional",
+        "format": "in_person",
+        "organiser": "ЦНППМ",
+        "venue_address": "г. Калининград, ул. Томская, 63",
+    }
+    defaults.update(fields)
+    event = EventPage(**defaults)
+    if sessions is None:
+        day = datetime.date.today() + datetime.timedelta(days=7)
+        sessions = [(day, datetime.time(10, 0), datetime.time(13, 0))]
+    for number, spec in enumerate(sessions):
+        date, start, end, *rest = spec
+        event.sessions.add(
+            EventSession(
+                date=date,
+                start_time=start,
+                end_time=end,
+                academic_hours=rest[0] if rest else 4,
+                sort_order=number,
+            )
+        )
+    resource_map.add_child(instance=event)
+    if competencies:
+        event.competencies.set(competencies)
+        event.save()
+    revision = event.save_revision()
+    if publish:
+        revision.publish()
+    else:
+        event.unpublish()
+    event.refresh_from_db()
+    return event
+
+
+def bulk_events(resource_map, count, start=None, **fields):
+    """``count`` live events with one session each, quickly (no revisions): for query counts."""
+    import datetime
+    import zoneinfo
+
+    from wagtail_iom.models import EventPage, EventSession
+
+    start = start or (datetime.date.today() + datetime.timedelta(days=1))
+    tracks = [("formal", "course"), ("non_formal", "seminar"), ("informal", "mentoring")]
+    sessions = []
+    for number in range(count):
+        track, kind = tracks[number % 3]
+        values = {
+            "title": f"Мероприятие № {number}",
+            "slug": f"event-{number}-{resource_map.pk}",
+            "summary": "Краткое описание мероприятия.",
+            "track": track,
+            "kind": kind,
+            "level": "regional",
+            "format": "in_person",
+            "organiser": "ЦНППМ",
+            "venue_address": "г. Калининград",
+            "timezone": "Europe/Kaliningrad",
+            **fields,
+        }
+        event = resource_map.add_child(instance=EventPage(**values))
+        session = EventSession(
+            page=event,
+            date=start + datetime.timedelta(days=number % 28),
+            start_time=datetime.time(10, 0),
+            end_time=datetime.time(12, 0),
+            academic_hours=2,
+        )
+        session.starts_at, session.ends_at = session.compute_moments(
+            zoneinfo.ZoneInfo(values["timezone"])
+        )
+        sessions.append(session)
+    EventSession.objects.bulk_create(sessions)

@@ -52,11 +52,11 @@ def test_every_translatable_string_of_the_package_is_translated(tmp_path):
 def test_compiled_catalogue_matches_the_po():
     po = polib.pofile(str(PO_FILE))
     mo = polib.mofile(str(MO_FILE))
-    compiled = {e.msgid: e.msgstr or e.msgstr_plural for e in mo}
+    compiled = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in mo}
     for entry in po:
         if entry.msgid and not entry.obsolete:
             expected = entry.msgstr_plural if entry.msgid_plural else entry.msgstr
-            got = compiled.get(entry.msgid)
+            got = compiled.get((entry.msgctxt, entry.msgid))
             if entry.msgid_plural:
                 assert {int(k): v for k, v in (got or {}).items()} == {
                     int(k): v for k, v in expected.items()

@@ -9,5 +9,6 @@ class WagtailIOMAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Imported for their side effects: system checks and the settings reload receiver.
-        from . import checks, conf  # noqa: F401
+        # Imported for their side effects: system checks, the settings reload receiver and the
+        # receivers that keep calendar feeds in step with publishing.
+        from . import checks, conf, signal_handlers  # noqa: F401

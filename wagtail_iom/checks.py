@@ -1,48 +1,79 @@
 """System checks for the ``WAGTAIL_IOM`` setting."""
 
 import difflib
+import zoneinfo
 
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
 from .conf import DEFAULTS, SETTING_NAME, iom_settings
+from .event_kinds import EventTrack
+
+POSITIVE_INTEGER_KEYS = (
+    "IMPORT_MAX_UPLOAD_SIZE",
+    "IMPORT_MAX_ROWS",
+    "IMPORT_PREVIEW_RETENTION_DAYS",
+    "RESOURCE_MAP_PAGE_SIZE",
+    "FEED_CANCELLED_RETENTION_DAYS",
+    "FEED_CACHE_TIMEOUT",
+    "MAX_QUERY_STRING_LENGTH",
+)
 
 
 @register(Tags.compatibility)
 def check_iom_settings(app_configs, **kwargs):
-    errors = []
     user = getattr(settings, SETTING_NAME, None)
     if user is None:
-        return errors
+        return []
     if not isinstance(user, dict):
-        errors.append(
+        return [
             Error(
-                f"{SETTING_NAME} must be a dict, not {type(user).__name__}.",
-                id="wagtail_iom.E002",
+                f"{SETTING_NAME} must be a dict, not {type(user).__name__}.", id="wagtail_iom.E002"
             )
-        )
-        return errors
+        ]
+    errors = []
     for key in iom_settings.unknown_keys():
         close = difflib.get_close_matches(str(key), DEFAULTS.keys(), n=1)
         hint = (
             f"Did you mean {close[0]!r}?"
             if close
-            else ("Known keys: " + ", ".join(sorted(DEFAULTS)) + ".")
+            else "Known keys: " + ", ".join(sorted(DEFAULTS)) + "."
         )
         errors.append(
-            Error(
-                f"{SETTING_NAME} has an unknown key {key!r}.",
-                hint=hint,
-                id="wagtail_iom.E001",
-            )
+            Error(f"{SETTING_NAME} has an unknown key {key!r}.", hint=hint, id="wagtail_iom.E001")
         )
-    for key in ("IMPORT_MAX_UPLOAD_SIZE", "IMPORT_MAX_ROWS", "IMPORT_PREVIEW_RETENTION_DAYS"):
+    for key in POSITIVE_INTEGER_KEYS:
         value = user.get(key, DEFAULTS[key])
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
             errors.append(
                 Error(
                     f"{SETTING_NAME}[{key!r}] must be a positive whole number, not {value!r}.",
                     id="wagtail_iom.E003",
+                )
+            )
+    timezone_name = user.get("EVENT_DEFAULT_TIMEZONE")
+    if timezone_name is not None:
+        try:
+            zoneinfo.ZoneInfo(timezone_name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}['EVENT_DEFAULT_TIMEZONE'] is not a known timezone: "
+                    f"{timezone_name!r}.",
+                    hint="Use an IANA name such as 'Europe/Kaliningrad'.",
+                    id="wagtail_iom.E004",
+                )
+            )
+    for kind in user.get("EVENT_KINDS_EXTRA", []):
+        if not (
+            isinstance(kind, (list, tuple)) and len(kind) == 3 and kind[2] in EventTrack.values
+        ):
+            errors.append(
+                Error(
+                    f"{SETTING_NAME}['EVENT_KINDS_EXTRA'] has an entry that is not "
+                    f"(code, label, track): {kind!r}.",
+                    hint="The track is one of: " + ", ".join(EventTrack.values) + ".",
+                    id="wagtail_iom.E005",
                 )
             )
     return errors

@@ -29,6 +29,19 @@ DEFAULTS = {
     "IMPORT_MAX_ROWS": 20_000,
     # Previews of directory imports that were never applied are deleted after this many days.
     "IMPORT_PREVIEW_RETENTION_DAYS": 7,
+    # Events: the timezone new events are in (None: the project's TIME_ZONE), and extra kinds
+    # of event as (code, label, track) triples added to the defaults of event_kinds.py.
+    "EVENT_DEFAULT_TIMEZONE": None,
+    "EVENT_KINDS_EXTRA": [],
+    # The resource map: events per page of the list.
+    "RESOURCE_MAP_PAGE_SIZE": 20,
+    # Calendar feeds: cancelled events stay in feeds (STATUS:CANCELLED) for this many days
+    # after their cancellation; feeds are cached for at most this many seconds (and dropped at
+    # once when an event is published, unpublished or changed).
+    "FEED_CANCELLED_RETENTION_DAYS": 30,
+    "FEED_CACHE_TIMEOUT": 6 * 60 * 60,
+    # The longest query string the resource map and feeds accept, in characters.
+    "MAX_QUERY_STRING_LENGTH": 2048,
 }
 
 

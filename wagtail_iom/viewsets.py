@@ -9,9 +9,15 @@ from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.viewsets.pages import PageListingViewSet
 
-from .filters import CompetencyFilterSet, MunicipalityFilterSet, SchoolFilterSet
-from .models import Competency, CompetencyGroup, Municipality, School
+from .filters import (
+    CompetencyFilterSet,
+    EventAdminFilterSet,
+    MunicipalityFilterSet,
+    SchoolFilterSet,
+)
+from .models import Competency, CompetencyGroup, EventPage, Municipality, School
 from .services import access
 from .views import directory_import
 
@@ -161,3 +167,38 @@ class DirectoryViewSetGroup(ViewSetGroup):
         CompetencyViewSet,
         DirectoryImportViewSet,
     )
+
+
+class EventListingViewSet(PageListingViewSet):
+    """All events of every resource map in one listing, for editors."""
+
+    model = EventPage
+    name = "wagtail_iom_events"
+    url_prefix = "iom/events"
+    icon = "date"
+    menu_label = _("Events")
+    menu_order = 250
+    add_to_admin_menu = True
+    filterset_class = EventAdminFilterSet
+    columns = [
+        *PageListingViewSet.columns,
+        Column("get_track_display", label=_("Track")),
+        Column("get_kind_display", label=_("Kind")),
+        Column("get_status_display", label=_("Status"), sort_key="status"),
+    ]
+    list_export = [
+        "title",
+        "get_track_display",
+        "get_kind_display",
+        "get_level_display",
+        "get_status_display",
+        "organiser",
+        "capacity",
+    ]
+    export_headings = {
+        "get_track_display": _("Track"),
+        "get_kind_display": _("Kind"),
+        "get_level_display": _("Level"),
+        "get_status_display": _("Status"),
+    }
+    export_filename = "events"

@@ -18,6 +18,9 @@ INSTALLED_APPS = [
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
+    "wagtail.contrib.routable_page",
+    "wagtail.api.v2",
+    "rest_framework",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -130,6 +133,8 @@ CELERY_ACCEPT_CONTENT = ["json"]
 WAGTAIL_IOM = {
     # The demo institute's own layout: the package's pages sit inside it.
     "BASE_TEMPLATE": "base.html",
+    # The demo region is Kaliningrad's: its events are in its own time, one hour behind Moscow.
+    "EVENT_DEFAULT_TIMEZONE": "Europe/Kaliningrad",
 }
 
 CELERY_BEAT_SCHEDULE = {

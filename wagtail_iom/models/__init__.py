@@ -2,9 +2,35 @@
 
 from .competencies import Competency, CompetencyGroup
 from .directory import Municipality, MunicipalityKind, School, SchoolKind
+from .events import (
+    EventDocument,
+    EventFormat,
+    EventLevel,
+    EventPage,
+    EventPageMixin,
+    EventSession,
+    EventSessionCalendarState,
+    EventStatus,
+    ResourceMapPage,
+    ResourceMapPageMixin,
+)
 from .imports import DirectoryImport, DirectoryImportStatus
+from .registrations import SEAT_HOLDING_STATUSES, Registration, RegistrationStatus
 
 __all__ = [
+    "EventDocument",
+    "EventFormat",
+    "EventLevel",
+    "EventPage",
+    "EventPageMixin",
+    "EventSession",
+    "EventSessionCalendarState",
+    "EventStatus",
+    "ResourceMapPage",
+    "ResourceMapPageMixin",
+    "Registration",
+    "RegistrationStatus",
+    "SEAT_HOLDING_STATUSES",
     "Competency",
     "CompetencyGroup",
     "DirectoryImport",

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from sandbox.home.demo import directory, site
+from sandbox.home.demo import directory, events, site
 
 
 class Command(BaseCommand):
@@ -20,12 +20,14 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         counts = directory.build_directory(options["schools_per_municipality"])
-        site.build_site()
+        home = site.build_site()
+        resource_map = events.build_resource_map(home)
+        event_pages = events.build_events(resource_map)
         site.build_admin()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {counts['municipalities']} municipalities, "
-                f"{counts['schools']} schools."
+                f"{counts['schools']} schools, {len(event_pages)} events."
             )
         )
         self.stdout.write(

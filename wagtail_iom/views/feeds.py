@@ -1,0 +1,148 @@
+"""Calendar feeds over HTTP: the resource map's (whole, per track, filtered) and one event's.
+
+Plain GET URLs that calendar apps subscribe to. The iCalendar itself is built by
+:mod:`wagtail_iom.services.calendar`; here are the request checks, the cache and the
+conditional responses (ETag / Last-Modified → 304).
+"""
+
+import hashlib
+from calendar import timegm
+
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed
+from django.utils import timezone, translation
+from django.utils.cache import get_conditional_response
+from django.utils.http import content_disposition_header, http_date, quote_etag
+from django.utils.translation import gettext as _
+
+from ..conf import iom_settings
+from ..filters import EventFilterSet
+from ..services import calendar as service
+from ..services.resource_map import FilterError
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+# How long browsers and proxies may keep a feed without asking again; calendar apps are
+# asked to refresh hourly (REFRESH-INTERVAL), so a cancellation reaches them within the hour.
+CLIENT_MAX_AGE = 15 * 60
+
+ALLOWED_METHODS = ("GET", "HEAD")
+
+
+def _text_response(message, status=400):
+    return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+
+
+def _refusal(request):
+    """A response that refuses the request before any work, or None."""
+    if request.method not in ALLOWED_METHODS:
+        return HttpResponseNotAllowed(ALLOWED_METHODS)
+    limit = iom_settings.MAX_QUERY_STRING_LENGTH
+    if len(request.META.get("QUERY_STRING", "")) > limit:
+        return _text_response(
+            _(
+                "The address is too long: a calendar address may have at most %(limit)s "
+                "characters after the “?”. Choose fewer filters and try again."
+            )
+            % {"limit": limit}
+        )
+    return None
+
+
+def _filter_error_response(error):
+    lines = [
+        _("The filter “%(name)s” has a value that cannot be used: %(problem)s")
+        % {"name": name, "problem": " ".join(str(message) for message in messages)}
+        for name, messages in error.errors.items()
+    ]
+    return _text_response("\n".join(lines))
+
+
+def _normalised_filters(params):
+    """The filter parameters, sorted: equal filters in any order share one cache entry."""
+    return sorted(
+        (name, value) for name in EventFilterSet.base_filters for value in params.getlist(name)
+    )
+
+
+def _cache_key(request, *parts):
+    raw = repr(
+        (
+            service.feed_version(),
+            translation.get_language(),
+            # The site, hence the URLs and UIDs in the feed, follows the host name.
+            request.get_host(),
+            # A new retention takes effect at once, not when cached feeds expire.
+            iom_settings.FEED_CANCELLED_RETENTION_DAYS,
+            *parts,
+        )
+    )
+    return "wagtail_iom:feed:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _cached_calendar(key, build):
+    """``{"body", "etag", "last_modified"}`` from the cache, or built and stored."""
+    entry = cache.get(key)
+    if entry is None:
+        body = build().to_ical()
+        entry = {
+            "body": body,
+            "etag": quote_etag(hashlib.sha256(body).hexdigest()),
+            # When this body was made: it only moves forward, as If-Modified-Since needs.
+            "last_modified": timegm(timezone.now().utctimetuple()),
+        }
+        cache.set(key, entry, iom_settings.FEED_CACHE_TIMEOUT)
+    return entry
+
+
+def _calendar_response(request, entry, filename):
+    response = HttpResponse(entry["body"], content_type=CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(False, filename)
+    response["ETag"] = entry["etag"]
+    response["Last-Modified"] = http_date(entry["last_modified"])
+    response["Cache-Control"] = f"public, max-age={CLIENT_MAX_AGE}"
+    return get_conditional_response(
+        request, etag=entry["etag"], last_modified=entry["last_modified"], response=response
+    )
+
+
+def resource_map_feed(request, page, track=None):
+    """The map's events as iCalendar: all, one track's (``track``), or filtered like the page."""
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
+    params = request.GET
+    key = _cache_key(request, "map", page.pk, track, _normalised_filters(params))
+
+    def build():
+        events = service.feed_events(params, page, track=track)
+        return service.build_calendar(
+            events,
+            request_or_base_url=request,
+            name=service.feed_name(page, track),
+            now=timezone.now(),
+        )
+
+    try:
+        entry = _cached_calendar(key, build)
+    except FilterError as error:
+        return _filter_error_response(error)
+    filename = page.slug if track is None else f"{page.slug}-{track}"
+    return _calendar_response(request, entry, f"{filename}.ics")
+
+
+def event_feed(request, page):
+    """One event's ``.ics``: its sessions, for live public pages only."""
+    refusal = _refusal(request)
+    if refusal is not None:
+        return refusal
+    # Wagtail serves live pages only and checks view restrictions before calling us; the
+    # file is for anyone to import or subscribe to, so a private page has none at all.
+    if not page.live or page.get_view_restrictions().exists():
+        raise Http404
+    key = _cache_key(request, "event", page.pk)
+
+    def build():
+        return service.event_calendar(page, request_or_base_url=request, now=timezone.now())
+
+    entry = _cached_calendar(key, build)
+    return _calendar_response(request, entry, f"{page.slug}.ics")
