@@ -7,14 +7,21 @@ does it); :func:`make_directory_csv` touches no database.
 The data set is built in layers, one function each, in dependency order:
 
 * :func:`generate_directory` — municipalities and schools;
-* (later) teachers, events, routes — each layer gets its own ``generate_*`` function and its
-  own keys in :data:`SIZES`, and :func:`generate` calls it after the layers it depends on.
+* :func:`generate_events` — a resource map (``/bench-map/``) with its events, their sessions
+  over the next twelve months, competencies and calendar states;
+* (later) teachers, routes — each layer gets its own ``generate_*`` function and its own keys
+  in :data:`SIZES`, and :func:`generate` calls it after the layers it depends on.
 """
 
 import csv
+import datetime
+import hashlib
 import io
+import json
 import random
 import time
+import uuid
+from collections import Counter
 from dataclasses import asdict, dataclass
 
 from django.db import transaction
@@ -28,13 +35,14 @@ class Size:
 
     municipalities: int
     schools: int
+    events: int = 0
     # teachers: int = 0  (later: 51,000 at region scale)
 
 
 SIZES = {
-    "small": Size(municipalities=5, schools=100),
+    "small": Size(municipalities=5, schools=100, events=200),
     # The target scale: one region of the Russian Federation.
-    "region": Size(municipalities=62, schools=2_000),
+    "region": Size(municipalities=62, schools=2_000, events=20_000),
 }
 
 BATCH_SIZE = 500
@@ -323,7 +331,8 @@ def _fill_derived_fields(objects):
 def _delete_directory():
     from wagtail_iom.models import Municipality, School
 
-    # Later layers (teachers, routes…) refer to schools: delete theirs first, here.
+    # Later layers (teachers, routes…) refer to schools: delete theirs first, here. Events keep
+    # their rows (the municipality is SET_NULL): generate() rebuilds them after a new directory.
     School.objects.all().delete()
     Municipality.objects.all().delete()
 
@@ -369,13 +378,570 @@ def generate_directory(municipalities: int, schools: int, seed: int = 1) -> dict
     return {**result, "created": True, "seconds": round(time.perf_counter() - started, 2)}
 
 
+# --- events ------------------------------------------------------------------------------------
+
+RESOURCE_MAP_SLUG = "bench-map"
+RESOURCE_MAP_TITLE = "Ресурсная карта (бенчмарк)"
+EVENT_SLUG_PREFIX = "bench-event-"
+
+# Every fourth event is formal, so the formal track's feed (``feed/?track=formal``) holds
+# exactly a quarter of the events: 5,000 at region scale. Nothing else makes an event leave
+# the feed (all are live and public, their sessions are still to come, and the cancelled
+# ones were cancelled "yesterday", well within FEED_CANCELLED_RETENTION_DAYS).
+TRACK_CYCLE = ["formal", "non_formal", "non_formal", "informal"]
+FEED_QUERY = "track=formal"
+# A word in the titles of about one event in ten (three topics), for ``?q=``.
+SEARCH_WORD = "грамотности"
+SEARCH_TITLE_FRAGMENT = "грамотности обучающихся"  # in every title found, not in the query
+
+# kind → (weight within its track, the title's first words)
+EVENT_KINDS = {
+    "formal": {
+        "course": (70, "Курс повышения квалификации"),
+        "retraining": (15, "Программа профессиональной переподготовки"),
+        "internship": (15, "Стажировка"),
+    },
+    "non_formal": {
+        "seminar": (25, "Семинар"),
+        "webinar": (25, "Вебинар"),
+        "master_class": (12, "Мастер-класс"),
+        "conference": (6, "Конференция"),
+        "forum": (2, "Форум"),
+        "round_table": (8, "Круглый стол"),
+        "competition": (3, "Конкурс профессионального мастерства"),
+        "community_meeting": (8, "Заседание профессионального сообщества"),
+        "centre_project": (3, "Проект центра"),
+        "immersion": (3, "Образовательная сессия"),
+        "consultation": (5, "Консультация"),
+    },
+    "informal": {
+        "self_education": (25, "Самообразование"),
+        "mentoring": (35, "Наставническая встреча"),
+        "peer_visit": (20, "Взаимопосещение уроков"),
+        "reading": (10, "Чтение и онлайн-ресурс"),
+        "personal_project": (10, "Личный проект"),
+    },
+}
+EVENT_LEVELS = {
+    "formal": {"regional": 70, "federal": 30},
+    "non_formal": {"school": 10, "municipal": 30, "regional": 45, "federal": 15},
+    "informal": {"personal": 40, "school": 45, "municipal": 15},
+}
+EVENT_FORMATS = {"in_person": 60, "online": 30, "blended": 10}
+
+TOPICS = [
+    "Формирование функциональной грамотности обучающихся",
+    "Развитие математической грамотности обучающихся",
+    "Естественно-научная грамотность: задания для оценки грамотности обучающихся",
+    "Обновлённые ФГОС НОО и ООО: рабочие программы",
+    "Цифровая образовательная среда школы",
+    "Подготовка обучающихся к ОГЭ по математике",
+    "Подготовка к ЕГЭ по русскому языку",
+    "Олимпиадная математика в 5–9 классах",
+    "Проектная деятельность в основной школе",
+    "Инклюзивное образование детей с ОВЗ",
+    "Профилактика школьной неуспешности",
+    "Наставничество в образовательной организации",
+    "Классное руководство и воспитательная работа",
+    "Оценивание образовательных результатов",
+    "Цифровые лаборатории на уроках физики",
+    "Методика преподавания информатики",
+    "Школьная служба медиации",
+    "Профориентация обучающихся",
+    "Современный урок иностранного языка",
+    "Психолого-педагогическое сопровождение обучающихся",
+    "Работа с одарёнными детьми",
+    "Взаимодействие школы и семьи",
+    "Дошкольное образование по ФОП ДО",
+    "Дополнительные общеразвивающие программы",
+    "Русский язык как неродной",
+    "Экологическое образование школьников",
+    "Управление образовательной организацией",
+    "Смысловое чтение на уроках истории",
+    "Исследовательская деятельность в старшей школе",
+    "Современные образовательные технологии в начальной школе",
+]
+POSITIONS = [
+    "учителя начальных классов",
+    "учителя математики",
+    "учителя русского языка и литературы",
+    "заместители директоров по учебной работе",
+    "педагоги-психологи",
+    "классные руководители",
+    "воспитатели дошкольных организаций",
+    "педагоги дополнительного образования",
+    "молодые педагоги",
+]
+SUBJECTS = [
+    "",
+    "математика",
+    "русский язык и литература",
+    "физика",
+    "информатика",
+    "история и обществознание",
+    "иностранный язык",
+    "биология и химия",
+]
+ORGANISERS = [
+    "ЦНППМ",
+    "Институт развития образования",
+    "Региональный центр наставничества",
+    "ФГАОУ ДПО «Академия Минпросвещения России»",
+]
+CENTRE_ADDRESS = "г. Калининград, Московский пр-т, д. 40, ЦНППМ, ауд. 214"
+CANCEL_REASONS = [
+    "Лектор заболел; новые даты сообщим дополнительно.",
+    "Площадка закрыта на ремонт.",
+]
+
+LOCAL_TIMEZONE = "Europe/Kaliningrad"
+FEDERAL_TIMEZONE = "Europe/Moscow"
+
+# How busy each month is (school holidays are quiet): sessions are drawn by these weights.
+MONTH_WEIGHTS = {1: 6, 2: 9, 3: 10, 4: 10, 5: 7, 6: 4, 7: 2, 8: 3, 9: 10, 10: 11, 11: 11, 12: 8}
+EVENT_DAYS = 365
+SESSION_STARTS = [(9, 0), (10, 0), (11, 0), (14, 0), (15, 0), (15, 30), (16, 0)]
+
+
+def _weighted(rng, weights: dict):
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def default_events_start(today=None) -> datetime.date:
+    """Events start tomorrow: all of them are upcoming, and in every feed."""
+    if today is None:
+        from django.utils import timezone
+
+        today = timezone.localdate()
+    return today + datetime.timedelta(days=1)
+
+
+def _event_days(start):
+    """The days events may fall on, with their cumulative weights (no Sundays)."""
+    days, cumulative, total = [], [], 0
+    for offset in range(EVENT_DAYS):
+        day = start + datetime.timedelta(days=offset)
+        weight = MONTH_WEIGHTS[day.month] * (
+            0 if day.weekday() == 6 else 2 if day.weekday() < 5 else 1
+        )
+        if weight:
+            total += weight
+            days.append(day)
+            cumulative.append(total)
+    return days, cumulative
+
+
+def _sessions(rng, days, cumulative, last_day):
+    """1–3 sessions: the first on a weighted day, the next ones a day to two weeks later."""
+    count = rng.choices([1, 2, 3], weights=[40, 35, 25])[0]
+    date = rng.choices(days, cum_weights=cumulative)[0]
+    hours = rng.choice([2, 2, 4, 4, 6])
+    hour, minute = rng.choice(SESSION_STARTS)
+    sessions = []
+    for number in range(count):
+        if date > last_day:
+            break
+        starts = datetime.datetime(2000, 1, 1, hour, minute)
+        ends = starts + datetime.timedelta(minutes=hours * 45 + 15 * (hours // 2))
+        title = f"Модуль {number + 1}" if count > 1 and rng.random() < 0.5 else ""
+        sessions.append((date, starts.time(), ends.time(), hours, title))
+        date += datetime.timedelta(days=rng.choice([1, 2, 7, 7, 14]))
+        if date.weekday() == 6:
+            date += datetime.timedelta(days=1)
+    return sessions
+
+
+def event_rows(
+    count: int, municipalities: list[dict], competencies: list[str], start, seed: int = 1
+) -> list[dict]:
+    """The events of a data set as plain data: EventPage fields, municipality (OKTMO),
+    competency codes and sessions ``(date, start, end, academic hours, topic)``."""
+    rng = random.Random(f"events-{seed}")
+    days, cumulative = _event_days(start)
+    last_day = start + datetime.timedelta(days=EVENT_DAYS - 1)
+    rows = []
+    for index in range(count):
+        track = TRACK_CYCLE[index % len(TRACK_CYCLE)]
+        kinds = EVENT_KINDS[track]
+        kind = _weighted(rng, {code: weight for code, (weight, _title) in kinds.items()})
+        level = _weighted(rng, EVENT_LEVELS[track])
+        event_format = _weighted(rng, EVENT_FORMATS)
+        topic = rng.choice(TOPICS)
+        slug = f"{EVENT_SLUG_PREFIX}{index + 1:05d}"
+        positions = rng.choice(POSITIONS)
+        municipality = None
+        if level in ("school", "municipal") or rng.random() < 0.4:
+            municipality = municipalities[rng.randrange(len(municipalities))]
+        if event_format == "online":
+            venue = ""
+        elif municipality is not None:
+            venue = f"г. {municipality['town']}, {rng.choice(STREETS)}, д. {rng.randint(1, 120)}"
+        else:
+            venue = CENTRE_ADDRESS
+        organiser = rng.choice(ORGANISERS)
+        if municipality is not None and rng.random() < 0.5:
+            organiser = f"Методический центр г. {municipality['town']}"
+        roll = rng.random()
+        status = "cancelled" if roll < 0.02 else "postponed" if roll < 0.04 else "scheduled"
+        row = {
+            "title": f"{kinds[kind][1]} «{topic}»",
+            "slug": slug,
+            "summary": f"{kinds[kind][1]} для педагогов ({positions}): {topic[0].lower()}{topic[1:]}.",
+            "track": track,
+            "kind": kind,
+            "level": level,
+            "format": event_format,
+            "organiser": organiser,
+            "venue_address": venue,
+            "online_url": ""
+            if event_format == "in_person"
+            else f"https://events.example.org/{slug}/",
+            "timezone": FEDERAL_TIMEZONE if level == "federal" else LOCAL_TIMEZONE,
+            "audience_positions": positions,
+            "audience_subjects": rng.choice(SUBJECTS),
+            "in_federal_registry": track == "formal"
+            and kind != "internship"
+            and rng.random() < 0.3,
+            "document_issued": {
+                "course": "further_education_certificate",
+                "retraining": "retraining_diploma",
+            }.get(kind, "participation_certificate" if track == "non_formal" else ""),
+            "capacity": rng.choice([20, 25, 30, 50, 100]) if rng.random() < 0.5 else None,
+            "needs_approval": rng.random() < 0.3,
+            "status": status,
+            "status_reason": rng.choice(CANCEL_REASONS) if status != "scheduled" else "",
+            "municipality_oktmo": municipality["oktmo"] if municipality else None,
+            "competencies": (
+                sorted(rng.sample(competencies, k=min(len(competencies), rng.randint(1, 3))))
+                if competencies and rng.random() < 0.5
+                else []
+            ),
+            "sessions": _sessions(rng, days, cumulative, last_day),
+        }
+        rows.append(row)
+    return rows
+
+
+def events_summary(rows: list[dict]) -> dict:
+    """What the bench needs to know of a set of event rows: counts, the feed, the busiest month."""
+    months = Counter(f"{date:%Y-%m}" for row in rows for date, *_rest in row["sessions"])
+    busiest, busiest_count = months.most_common(1)[0] if months else ("", 0)
+    feed = [row for row in rows if row["track"] == "formal"]
+    digest = hashlib.sha256(json.dumps(rows, default=str, ensure_ascii=False).encode()).hexdigest()
+    return {
+        "events": len(rows),
+        "sessions": sum(len(row["sessions"]) for row in rows),
+        "with_municipality": sum(1 for row in rows if row["municipality_oktmo"]),
+        "competency_links": sum(len(row["competencies"]) for row in rows),
+        "feed_query": FEED_QUERY,
+        "feed_events": len(feed),
+        "feed_sessions": sum(len(row["sessions"]) for row in feed),
+        "busiest_month": busiest,
+        "busiest_month_sessions": busiest_count,
+        "search_word": SEARCH_WORD,
+        "digest": digest[:16],
+    }
+
+
+def _insert_rows(model, fields, objects):
+    """INSERT ``fields`` of ``objects`` into ``model``'s own table: no ``save()``, no signals.
+
+    The values are prepared as Django's own insert does (``pre_save`` then
+    ``get_db_prep_save``), so JSON, dates and times are stored as the ORM would store them.
+    This is how one table of a multi-table model (``Page`` + ``EventPage``) is filled in bulk,
+    which ``bulk_create`` refuses to do.
+    """
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    # Table and column names come from the models, quoted; the values are parameters.
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608
+        quote(model._meta.db_table),
+        ", ".join(quote(field.column) for field in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), BATCH_SIZE):
+            cursor.executemany(
+                sql,
+                [
+                    [
+                        field.get_db_prep_save(field.pre_save(obj, True), connection)
+                        for field in fields
+                    ]
+                    for obj in objects[start : start + BATCH_SIZE]
+                ],
+            )
+
+
+def _raw_delete(queryset):
+    """One DELETE statement, without Django's collector.
+
+    ``QuerySet.delete()`` cannot take its fast path in this project: the package's
+    ``post_delete`` receiver has no sender, so Django loads every row and sends a signal for each.
+    ``_raw_delete`` is Django's private API (modelsearch deletes index entries with it too).
+    """
+    from django.db import router
+
+    return queryset._raw_delete(using=router.db_for_write(queryset.model))
+
+
+def _resource_map(home):
+    """The bench's resource map below ``home``, created (and published) when missing."""
+    from wagtail_iom.models import ResourceMapPage
+
+    resource_map = ResourceMapPage.objects.child_of(home).filter(slug=RESOURCE_MAP_SLUG).first()
+    if resource_map is None:
+        resource_map = home.add_child(
+            instance=ResourceMapPage(title=RESOURCE_MAP_TITLE, slug=RESOURCE_MAP_SLUG)
+        )
+        resource_map.save_revision().publish()
+    return resource_map
+
+
+def _delete_events(resource_map):
+    """Delete every page below the map, their sessions, states, links and index entries."""
+    from wagtail.models import Page
+    from wagtail.search.backends import get_search_backends
+
+    from wagtail_iom.models import (
+        EventPage,
+        EventSession,
+        EventSessionCalendarState,
+        Registration,
+    )
+
+    pages = Page.objects.filter(path__startswith=resource_map.path, depth__gt=resource_map.depth)
+    page_ids = pages.values("pk")
+    # Later layers that refer to events (sign-ups, routes…) delete theirs first, here.
+    Registration.objects.filter(event__in=page_ids).delete()
+    _raw_delete(EventSessionCalendarState.objects.filter(session__page__in=page_ids))
+    _raw_delete(EventSession.objects.filter(page__in=page_ids))
+    _raw_delete(EventPage.competencies.through.objects.filter(eventpage__in=page_ids))
+    _raw_delete(EventPage.objects.filter(pk__in=page_ids))
+    _raw_delete(pages)
+    Page.objects.filter(pk=resource_map.pk).update(numchild=0)
+    for backend in get_search_backends(with_auto_update=True):
+        index = backend.get_index_for_model(Page)
+        if hasattr(index, "delete_stale_model_entries"):  # the database backends
+            index.delete_stale_model_entries(Page)
+
+
+def _event_objects(rows, resource_map, published, seed):
+    """Unsaved EventPages with their tree paths, and their sessions, links and states."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from wagtail_iom.models import EventPage
+
+    content_type = ContentType.objects.get_for_model(EventPage)
+    depth = resource_map.depth + 1
+    pages = []
+    for number, row in enumerate(rows, start=1):
+        fields = {
+            key: value
+            for key, value in row.items()
+            if key not in ("municipality_oktmo", "competencies", "sessions")
+        }
+        pages.append(
+            EventPage(
+                **fields,
+                draft_title=row["title"],
+                # Treebeard's materialised path: the map's path, then the child's number.
+                path=EventPage._get_path(resource_map.path, depth, number),
+                depth=depth,
+                numchild=0,
+                url_path=f"{resource_map.url_path}{row['slug']}/",
+                content_type=content_type,
+                locale_id=resource_map.locale_id,
+                translation_key=uuid.uuid5(uuid.NAMESPACE_URL, f"bench-{seed}-{row['slug']}"),
+                live=True,
+                has_unpublished_changes=False,
+                first_published_at=published,
+                last_published_at=published,
+            )
+        )
+    return pages
+
+
+def generate_events(
+    events: int, municipalities: int, seed: int = 1, start=None, rebuild: bool = False
+) -> dict:
+    """A resource map ``/bench-map/`` below the site's root page with ``events`` live events.
+
+    The events are those of :func:`event_rows`: 1–3 sessions each over the 365 days from
+    ``start`` (tomorrow by default), a municipality for about 60% of them (those of
+    :func:`generate_directory` for the same ``municipalities`` and ``seed``, matched by OKTMO),
+    1–3 competencies for half of them, a calendar state for every third session and for the
+    sessions of cancelled events. No revisions: pages and their sessions are inserted in bulk.
+
+    Idempotent: the map keeps a fingerprint of its data set in ``search_description``; when it
+    and the row counts match, nothing is written (``rebuild`` forces a rebuild, e.g. after the
+    directory was rebuilt and the events lost their municipalities). Since dates follow
+    ``start``, the first run of a day rebuilds.
+    """
+    from django.db import transaction
+    from wagtail.models import Page, Site
+
+    from wagtail_iom.models import (
+        Competency,
+        EventPage,
+        EventSession,
+        EventSessionCalendarState,
+        Municipality,
+    )
+    from wagtail_iom.services.calendar import bump_feed_version, session_fingerprint
+
+    started = time.perf_counter()
+    start = start or default_events_start()
+    m_rows = municipality_rows(municipalities, seed)
+    competency_codes = list(Competency.objects.order_by("code").values_list("code", flat=True))
+    rows = event_rows(events, m_rows, competency_codes, start, seed)
+    summary = events_summary(rows)
+    marker = (
+        f"bench: {events} events, seed {seed}, from {start.isoformat()}, "
+        f"{summary['sessions']} sessions, {summary['digest']}"
+    )
+    site = Site.objects.get(is_default_site=True)
+    home = site.root_page
+    result = {**summary, "seed": seed, "start": start.isoformat()}
+
+    resource_map = _resource_map(home)
+    result["map_url"] = resource_map.get_url()
+    children = EventPage.objects.child_of(resource_map)
+    if (
+        not rebuild
+        and resource_map.search_description == marker
+        and children.count() == events
+        and EventSession.objects.filter(page__in=children.values("pk")).count()
+        == summary["sessions"]
+        and children.filter(municipality__isnull=False).count() == summary["with_municipality"]
+        and EventPage.competencies.through.objects.filter(
+            eventpage__in=children.values("pk")
+        ).count()
+        == summary["competency_links"]
+    ):
+        return {**result, "created": False, "seconds": round(time.perf_counter() - started, 2)}
+
+    phases = {}
+
+    def phase(name, since):
+        now = time.perf_counter()
+        phases[name] = round(now - since, 2)
+        return now
+
+    from django.utils import timezone
+
+    published = datetime.datetime.combine(
+        start - datetime.timedelta(days=2), datetime.time(9), tzinfo=timezone.get_current_timezone()
+    )
+    with transaction.atomic():
+        mark = time.perf_counter()
+        _delete_events(resource_map)
+        mark = phase("delete old events", mark)
+
+        municipality_ids = dict(Municipality.objects.values_list("oktmo", "pk"))
+        missing = {r["municipality_oktmo"] for r in rows} - set(municipality_ids) - {None}
+        if missing:
+            raise RuntimeError(f"events refer to municipalities not in the directory: {missing}")
+        competency_ids = dict(Competency.objects.values_list("code", "pk"))
+        pages = _event_objects(rows, resource_map, published, seed)
+        for page, row in zip(pages, rows, strict=True):
+            page.municipality_id = municipality_ids.get(row["municipality_oktmo"])
+
+        # Page rows, then their ids read back by path, then the EventPage rows.
+        page_fields = [f for f in Page._meta.local_concrete_fields if not f.primary_key]
+        _insert_rows(Page, page_fields, pages)
+        ids = dict(
+            Page.objects.filter(
+                path__startswith=resource_map.path, depth=resource_map.depth + 1
+            ).values_list("path", "pk")
+        )
+        for page in pages:
+            page.id = page.page_ptr_id = ids[page.path]
+        _insert_rows(EventPage, EventPage._meta.local_concrete_fields, pages)
+        Page.objects.filter(pk=resource_map.pk).update(numchild=len(pages))
+        mark = phase("pages", mark)
+
+        sessions = []
+        for page, row in zip(pages, rows, strict=True):
+            tzinfo = page.tzinfo
+            for number, (date, starts, ends, hours, title) in enumerate(row["sessions"]):
+                session = EventSession(
+                    page_id=page.pk,
+                    sort_order=number,
+                    title=title,
+                    date=date,
+                    start_time=starts,
+                    end_time=ends,
+                    academic_hours=hours,
+                )
+                session.starts_at, session.ends_at = session.compute_moments(tzinfo)
+                sessions.append(session)
+        EventSession.objects.bulk_create(sessions, batch_size=BATCH_SIZE)
+        pages_by_id = {page.pk: page for page in pages}
+        # A state for every third session (as if edited once after publication) and for the
+        # sessions of cancelled events (when they were cancelled); the rest have none, which
+        # feeds read as SEQUENCE 0.
+        states = []
+        for index, session in enumerate(sessions):
+            event = pages_by_id[session.page_id]
+            if index % 3 == 0 or event.status == "cancelled":
+                states.append(
+                    EventSessionCalendarState(
+                        session=session,
+                        sequence=1,
+                        fingerprint=session_fingerprint(session, event),
+                        changed_at=published,
+                        cancelled_at=published if event.status == "cancelled" else None,
+                    )
+                )
+        EventSessionCalendarState.objects.bulk_create(states, batch_size=BATCH_SIZE)
+        through = EventPage.competencies.through
+        links = [
+            through(eventpage_id=page.pk, competency_id=competency_ids[code])
+            for page, row in zip(pages, rows, strict=True)
+            for code in row["competencies"]
+        ]
+        through.objects.bulk_create(links, batch_size=BATCH_SIZE)
+        mark = phase("sessions, states, competencies", mark)
+
+        _index(EventPage, pages)
+        mark = phase("search index", mark)
+        Page.objects.filter(pk=resource_map.pk).update(search_description=marker)
+    bump_feed_version()
+    result["phases"] = phases
+    result["calendar_states"] = len(states)
+    return {**result, "created": True, "seconds": round(time.perf_counter() - started, 2)}
+
+
+def analyze() -> float:
+    """Refresh the planner's statistics (``ANALYZE``); the seconds it took.
+
+    Bulk inserts leave PostgreSQL without statistics until autovacuum gets to them (never, when
+    it is off): the planner then expects a handful of rows where there are 20,000 and picks
+    plans no production database would use. SQLite's planner uses them too.
+    """
+    from django.db import connection
+
+    started = time.perf_counter()
+    if connection.vendor in ("postgresql", "sqlite"):
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return round(time.perf_counter() - started, 2)
+
+
 def generate(size: str | Size, seed: int = 1) -> dict:
     """Build every layer of a preset (a name from :data:`SIZES` or a :class:`Size`)."""
     size = SIZES[size] if isinstance(size, str) else size
-    return {
-        "size": asdict(size),
-        "directory": generate_directory(size.municipalities, size.schools, seed=seed),
-    }
+    directory = generate_directory(size.municipalities, size.schools, seed=seed)
+    result = {"size": asdict(size), "directory": directory}
+    if size.events:
+        # A rebuilt directory has new municipality ids: the events lost theirs (SET_NULL).
+        result["events"] = generate_events(
+            size.events, size.municipalities, seed=seed, rebuild=directory["created"]
+        )
+    result["analyze_seconds"] = analyze()
+    return result
 
 
 # --- import files ------------------------------------------------------------------------------

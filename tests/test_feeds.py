@@ -573,11 +573,18 @@ def test_the_query_count_of_each_feed_stays_flat_as_events_grow(client, resource
     print("queries with 10 events / 500 events:", few, many)
 
 
-def test_a_new_sign_up_makes_cached_feeds_stale(client, resource_map):
+def test_a_new_sign_up_makes_only_free_seat_feeds_stale(client, resource_map):
     from tests.factories import UserFactory
     from wagtail_iom.models import Registration
 
     event = make_event(resource_map, capacity=1)
+    url = resource_map.url + resource_map.reverse_subpage("feed")
+    free = client.get(url, {"free_seats": "on"})
+    every = client.get(url)
+    assert summaries(parse(free)) == [event.title]
     before = calendar_service.feed_version()
     Registration.objects.create(event=event, user=UserFactory())
-    assert calendar_service.feed_version() != before
+    assert calendar_service.feed_version() == before  # the other feeds stay cached
+    assert summaries(parse(client.get(url, {"free_seats": "on"}))) == []
+    again = client.get(url, HTTP_IF_NONE_MATCH=every["ETag"])
+    assert again.status_code == 304

@@ -539,3 +539,14 @@ class TestPageTypes:
             ),
         )
         assert EventPage.objects.get(slug="internship-23").sessions.count() == 2
+
+
+def test_admin_event_listing_query_count_is_flat(admin_client):
+    small = make_resource_map(slug="small-admin")
+    bulk_events(small, 5)
+    with CaptureQueriesContext(connection) as few:
+        assert admin_client.get("/admin/iom/events/").status_code == 200
+    bulk_events(make_resource_map(slug="large-admin"), 40)
+    with CaptureQueriesContext(connection) as many:
+        assert admin_client.get("/admin/iom/events/").status_code == 200
+    assert len(many) == len(few)

@@ -12,3 +12,5 @@ class WagtailIOMAppConfig(AppConfig):
         # Imported for their side effects: system checks, the settings reload receiver and the
         # receivers that keep calendar feeds in step with publishing.
         from . import checks, conf, signal_handlers  # noqa: F401
+
+        signal_handlers.connect_delete_receivers()

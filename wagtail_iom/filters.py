@@ -65,7 +65,8 @@ class EventFilterSet(django_filters.FilterSet):
 
     WHEN_UPCOMING = "upcoming"
     WHEN_PAST = "past"
-    SEARCH_LIMIT = 1000
+    # The most matches a text search passes on, the most relevant first.
+    SEARCH_LIMIT = 2000
 
     q = django_filters.CharFilter(label=_("Search"), method="filter_search", max_length=200)
     track = django_filters.ChoiceFilter(
@@ -140,7 +141,7 @@ class EventFilterSet(django_filters.FilterSet):
         from wagtail.search.backends import get_search_backend
 
         # The search backend returns pages; the rest of the filtering stays a queryset.
-        results = get_search_backend().search(value, EventPage, order_by_relevance=False)
+        results = get_search_backend().search(value, EventPage)
         return queryset.filter(pk__in=[page.pk for page in results[: self.SEARCH_LIMIT]])
 
     # Subqueries rather than joins: no duplicate rows, no DISTINCT.

@@ -13,7 +13,8 @@ from wagtail.models import PageViewRestriction, Site
 from wagtail.signals import page_published, page_slug_changed, page_unpublished, post_page_move
 
 from .models import EventPageMixin, Registration, ResourceMapPageMixin
-from .services.calendar import bump_feed_version, sync_calendar_state
+from .services.calendar import bump_feed_version, bump_seats_version, sync_calendar_state
+from .services.signup import fill_free_seats
 
 
 def _feeds_changed():
@@ -31,6 +32,8 @@ def _is_in_feeds(instance):
 def update_feeds_on_publish(sender, instance, **kwargs):
     if isinstance(instance, EventPageMixin):
         sync_calendar_state(instance)
+        # More seats than before: the first in line on the waiting list move up.
+        fill_free_seats(instance)
     if _is_in_feeds(instance):
         _feeds_changed()
 
@@ -41,10 +44,20 @@ def update_feeds_on_unpublish(sender, instance, **kwargs):
         _feeds_changed()
 
 
-@receiver(post_delete)
 def update_feeds_on_delete(sender, instance, **kwargs):
-    if _is_in_feeds(instance):
-        _feeds_changed()
+    _feeds_changed()
+
+
+def connect_delete_receivers():
+    """Listen to deletions of the page models in feeds only: a receiver for every sender
+    would turn off Django's fast deletes for every model of the project."""
+    from django.apps import apps
+
+    for model in apps.get_models():
+        if issubclass(model, EventPageMixin | ResourceMapPageMixin):
+            post_delete.connect(
+                update_feeds_on_delete, sender=model, dispatch_uid=f"iom-feeds-{model._meta.label}"
+            )
 
 
 # Any page: the URLs of the events below it change.
@@ -63,8 +76,10 @@ def update_feeds_on_access_change(sender, instance, **kwargs):
     _feeds_changed()
 
 
-# Seats taken or freed change what a feed filtered by "free seats" shows.
+# Seats taken or freed change only what a feed filtered by "free seats" shows: those feeds
+# carry the seats version in their cache key, the others stay cached.
 @receiver(post_save, sender=Registration)
 @receiver(post_delete, sender=Registration)
 def update_feeds_on_registration(sender, instance, **kwargs):
-    _feeds_changed()
+    bump_seats_version()
+    transaction.on_commit(bump_seats_version)

@@ -7,6 +7,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import IndexView
+from wagtail.admin.views.pages.listing import IndexView as PageIndexView
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.viewsets.pages import PageListingViewSet
@@ -169,10 +170,17 @@ class DirectoryViewSetGroup(ViewSetGroup):
     )
 
 
+class EventIndexView(PageIndexView):
+    def get_base_queryset(self):
+        # The "first session" column reads the sessions: one query for the page, not per row.
+        return super().get_base_queryset().prefetch_related("sessions")
+
+
 class EventListingViewSet(PageListingViewSet):
     """All events of every resource map in one listing, for editors."""
 
     model = EventPage
+    index_view_class = EventIndexView
     name = "wagtail_iom_events"
     url_prefix = "iom/events"
     icon = "date"
@@ -181,10 +189,13 @@ class EventListingViewSet(PageListingViewSet):
     add_to_admin_menu = True
     filterset_class = EventAdminFilterSet
     columns = [
-        *PageListingViewSet.columns,
-        Column("get_track_display", label=_("Track")),
-        Column("get_kind_display", label=_("Kind")),
-        Column("get_status_display", label=_("Status"), sort_key="status"),
+        column for column in PageListingViewSet.columns if column.name in ("bulk_actions", "title")
+    ] + [
+        Column("first_session_date", label=_("First session"), width="12%"),
+        Column("get_track_display", label=_("Track"), width="14%"),
+        Column("get_kind_display", label=_("Kind"), width="14%"),
+        Column("get_status_display", label=_("Event status"), sort_key="status", width="12%"),
+        *[column for column in PageListingViewSet.columns if column.name == "status"],
     ]
     list_export = [
         "title",

@@ -35,6 +35,7 @@ from wagtail.search import index
 from ..blocks import EventBodyBlock
 from ..conf import iom_settings
 from ..event_kinds import EventTrack, event_kind_choices, track_of_kind
+from ..timezones import timezone_choices
 
 
 class EventLevel(models.TextChoices):
@@ -156,6 +157,7 @@ class EventPageMixin(RoutablePageMixin, models.Model):
     timezone = models.CharField(
         _("timezone"),
         max_length=64,
+        choices=timezone_choices,
         default=default_event_timezone,
         validators=[validate_timezone],
         help_text=_("Session times are entered and shown in this timezone."),
@@ -249,7 +251,7 @@ class EventPageMixin(RoutablePageMixin, models.Model):
         FieldPanel("municipality"),
         FieldPanel("venue_address"),
         FieldPanel("online_url"),
-        InlinePanel("sessions", label=_("Sessions"), min_num=1, heading=_("Sessions")),
+        InlinePanel("sessions", label=_("Session"), min_num=1, heading=_("Sessions")),
         MultiFieldPanel([FieldPanel("status"), FieldPanel("status_reason")], heading=_("Status")),
     ]
     audience_panels = [
@@ -324,6 +326,11 @@ class EventPageMixin(RoutablePageMixin, models.Model):
     @cached_property
     def session_list(self):
         return self.ordered_sessions()
+
+    @property
+    def first_session_date(self):
+        sessions = self.session_list
+        return sessions[0].date if sessions else None
 
     @property
     def next_session(self):

@@ -41,7 +41,7 @@ import time
 from urllib.parse import urlsplit
 
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import HttpRequest, QueryDict
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -52,7 +52,7 @@ from ..conf import iom_settings
 from ..event_kinds import EventTrack
 from ..filters import EventFilterSet
 from ..models import EventSession, EventSessionCalendarState, EventStatus
-from .resource_map import FilterError, filter_events, with_listing_data
+from .resource_map import FilterError, filter_events
 
 PRODID = "-//wagtail-iom//Resource map//EN"
 
@@ -72,28 +72,49 @@ NOT_FEED_PARAMS = ("page", "when", "month")
 # Feed version ---------------------------------------------------------------------------------
 
 
+SEATS_VERSION_KEY = "wagtail_iom:seats-version"
+
+
 def _initial_feed_version():
     # Not 1: when the cache loses the counter, a fresh one must not meet feeds that were cached
     # under the small numbers of an earlier counter.
     return time.time_ns() // 1000
 
 
+def _version(key):
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, _initial_feed_version(), timeout=None)
+        version = cache.get(key, 0)
+    return version
+
+
+def _bump(key):
+    try:
+        return cache.incr(key)
+    except ValueError:  # the key is missing (never set, evicted, or a dummy cache)
+        cache.add(key, _initial_feed_version(), timeout=None)
+        return cache.get(key)
+
+
 def feed_version():
     """The current feed version: part of every cached feed's key."""
-    version = cache.get(FEED_VERSION_KEY)
-    if version is None:
-        cache.add(FEED_VERSION_KEY, _initial_feed_version(), timeout=None)
-        version = cache.get(FEED_VERSION_KEY, 0)
-    return version
+    return _version(FEED_VERSION_KEY)
 
 
 def bump_feed_version():
     """Make every cached feed stale (an event was published, unpublished or changed)."""
-    try:
-        return cache.incr(FEED_VERSION_KEY)
-    except ValueError:  # the key is missing (never set, evicted, or a dummy cache)
-        cache.add(FEED_VERSION_KEY, _initial_feed_version(), timeout=None)
-        return cache.get(FEED_VERSION_KEY)
+    return _bump(FEED_VERSION_KEY)
+
+
+def seats_version():
+    """Part of the cache key of feeds filtered by free seats only."""
+    return _version(SEATS_VERSION_KEY)
+
+
+def bump_seats_version():
+    """A seat was taken or freed: feeds filtered by free seats are stale, others are not."""
+    return _bump(SEATS_VERSION_KEY)
 
 
 # Calendar state of sessions -------------------------------------------------------------------
@@ -210,7 +231,40 @@ def feed_events(params, root_page, track=None, now=None):
         # Cancelled before any state was recorded: the last publication tells when.
         | (Q(last_published_at__gte=cutoff) & ~Q(pk__in=cancellation_known))
     )
-    return with_listing_data(queryset.order_by("pk"))
+    return for_calendar(queryset.order_by("pk"))
+
+
+# What a feed reads of an event: no competencies, no municipality, no body.
+CALENDAR_FIELDS = (
+    "title",
+    "slug",
+    "url_path",
+    "depth",
+    "path",
+    "live",
+    "locale_id",
+    "content_type_id",
+    "first_published_at",
+    "last_published_at",
+    "summary",
+    "track",
+    "kind",
+    "level",
+    "format",
+    "organiser",
+    "venue_address",
+    "online_url",
+    "timezone",
+    "status",
+    "status_reason",
+)
+
+
+def for_calendar(queryset):
+    """Events with what :func:`build_calendar` shows, and nothing more, in two queries."""
+    return queryset.only(*CALENDAR_FIELDS).prefetch_related(
+        Prefetch("sessions", queryset=EventSession.objects.order_by("date", "start_time"))
+    )
 
 
 def _mutable_params(params):
@@ -332,8 +386,9 @@ def session_summary(event, session, index=1, count=1):
     return plain_text(summary)
 
 
-def session_description(event, session, url, index=1, count=1):
+def session_description(event, session, url, index=1, count=1, labels=None):
     """DESCRIPTION, plain text: status, summary, organiser, format, hours and the page's URL."""
+    labels = labels or ChoiceLabels()
     lines = []
     reason = (event.status_reason or "").strip()
     if event.status == EventStatus.CANCELLED:
@@ -351,7 +406,7 @@ def session_description(event, session, url, index=1, count=1):
     if count > 1:
         lines.append(_("Session %(index)s of %(count)s") % {"index": index, "count": count})
     lines.append(_("Organiser: %(organiser)s") % {"organiser": event.organiser})
-    lines.append(_("Format: %(format)s") % {"format": event.get_format_display()})
+    lines.append(_("Format: %(format)s") % {"format": labels.format(event)})
     if session.academic_hours is not None:
         lines.append(_("Academic hours: %(hours)s") % {"hours": _number(session.academic_hours)})
     if url:
@@ -372,8 +427,41 @@ def _utc(moment):
     return moment.astimezone(datetime.UTC).replace(microsecond=0)
 
 
-def session_vevent(event, session, *, url, domain, state=None, index=1, count=1, now=None):
+class ChoiceLabels:
+    """The labels of an event's choices, looked up once per calendar, not once per session.
+
+    ``get_FOO_display()`` rebuilds the choices (and, for kinds, reads the settings and
+    translates every label) at each call: thousands of sessions made that the feed's cost.
+    """
+
+    def __init__(self):
+        from ..event_kinds import event_kind_choices
+        from ..models import EventFormat, EventLevel
+
+        self._labels = {
+            "track": {k: str(v) for k, v in EventTrack.choices},
+            "kind": {k: str(v) for k, v in event_kind_choices()},
+            "level": {k: str(v) for k, v in EventLevel.choices},
+            "format": {k: str(v) for k, v in EventFormat.choices},
+        }
+
+    def _label(self, field, event):
+        value = getattr(event, field)
+        return self._labels[field].get(value, value)
+
+    def format(self, event):
+        return self._label("format", event)
+
+    def categories(self, event):
+        labels = (self._label(field, event) for field in ("track", "kind", "level"))
+        return [plain_text(label) for label in labels if label]
+
+
+def session_vevent(
+    event, session, *, url, domain, state=None, index=1, count=1, now=None, labels=None
+):
     """One session as a VEVENT, its times in the event's own timezone."""
+    labels = labels or ChoiceLabels()
     tzinfo = event.tzinfo
     starts = datetime.datetime.combine(session.date, session.start_time, tzinfo=tzinfo)
     ends = datetime.datetime.combine(session.date, session.end_time, tzinfo=tzinfo)
@@ -385,31 +473,24 @@ def session_vevent(event, session, *, url, domain, state=None, index=1, count=1,
         or now
         or timezone.now()
     )
-    categories = [
-        str(label)
-        for label in (
-            event.get_track_display(),
-            event.get_kind_display(),
-            event.get_level_display(),
-        )
-        if label
-    ]
+    categories = labels.categories(event)
+    stamp = _utc(stamp)
     vevent = Event()
     vevent.add("uid", session_uid(session, domain))
-    vevent.add("dtstamp", _utc(stamp))
+    vevent.add("dtstamp", stamp)
     vevent.add("dtstart", starts)
     vevent.add("dtend", ends)
     vevent.add("sequence", state.sequence if state is not None else 0)
     vevent.add("summary", _Text(session_summary(event, session, index, count)))
-    vevent.add("description", _Text(session_description(event, session, url, index, count)))
+    vevent.add("description", _Text(session_description(event, session, url, index, count, labels)))
     if url:
         vevent.add("url", url)
     if event.location:
         vevent.add("location", _text(event.location))
     if categories:
-        vevent.add("categories", [plain_text(label) for label in categories])
+        vevent.add("categories", categories)
     vevent.add("status", session_status(event))
-    vevent.add("last-modified", _utc(stamp))
+    vevent.add("last-modified", stamp)
     return vevent
 
 
@@ -445,6 +526,7 @@ def build_calendar(events, *, request_or_base_url, name, now=None):
     vevents = []
     tzids = set()
     dates = []
+    labels = ChoiceLabels()
     for event in events:
         sessions = sorted(event.sessions.all(), key=lambda s: (s.date, s.start_time, s.pk or 0))
         url = page_full_url(event, request_or_base_url)
@@ -458,6 +540,7 @@ def build_calendar(events, *, request_or_base_url, name, now=None):
                 index=index,
                 count=len(sessions),
                 now=now,
+                labels=labels,
             )
             vevents.append(((session.date, session.start_time, session.pk or 0), vevent))
             tzids.add(event.tzinfo.key)

@@ -9,7 +9,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Min, OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -52,8 +52,14 @@ def order_by_next_session(queryset, now=None):
         .order_by("starts_at")
         .values("starts_at")[:1]
     )
+    # Subqueries, not Min() over a join: no GROUP BY over every column of the page.
+    first_start = (
+        EventSession.objects.filter(page=OuterRef("pk"))
+        .order_by("starts_at")
+        .values("starts_at")[:1]
+    )
     return queryset.annotate(
-        next_session_at=Subquery(next_start), first_session_at=Min("sessions__starts_at")
+        next_session_at=Subquery(next_start), first_session_at=Subquery(first_start)
     ).order_by("next_session_at", "first_session_at", "pk")
 
 
@@ -74,6 +80,21 @@ def filter_events(params, root_page=None, now=None, upcoming_by_default=True):
             {field: [str(m) for m in msgs] for field, msgs in filterset.errors.items()}, filterset
         )
     return filterset
+
+
+CALENDAR_SESSION_FIELDS = (
+    "date",
+    "start_time",
+    "end_time",
+    "page__title",
+    "page__url_path",
+    "page__path",
+    "page__depth",
+    "page__locale_id",
+    "page__content_type_id",
+    "page__track",
+    "page__status",
+)
 
 
 @dataclass
@@ -131,6 +152,8 @@ def month_calendar(events_queryset, first_day, today=None):
     sessions = (
         EventSession.objects.filter(page__in=events_queryset.values("pk"), date__range=(start, end))
         .select_related("page")
+        # What a day's cell shows of its events, not the whole pages.
+        .only(*CALENDAR_SESSION_FIELDS)
         .order_by("date", "start_time", "page__title")
     )
     by_date = defaultdict(list)

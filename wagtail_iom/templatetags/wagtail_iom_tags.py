@@ -2,8 +2,8 @@
 
 from django import template
 from django.db.models import Prefetch
-from django.utils.translation import gettext_lazy as _
 
+from .. import timezones
 from ..models import Competency, CompetencyGroup
 
 register = template.Library()
@@ -18,27 +18,10 @@ def competency_framework():
     return {"groups": groups}
 
 
-# Russian regions' timezones by the names people use for them.
-_TIMEZONE_LABELS = {
-    "Europe/Kaliningrad": _("Kaliningrad time (MSK−1)"),
-    "Europe/Moscow": _("Moscow time"),
-    "Europe/Samara": _("Samara time (MSK+1)"),
-    "Asia/Yekaterinburg": _("Yekaterinburg time (MSK+2)"),
-    "Asia/Omsk": _("Omsk time (MSK+3)"),
-    "Asia/Krasnoyarsk": _("Krasnoyarsk time (MSK+4)"),
-    "Asia/Novosibirsk": _("Novosibirsk time (MSK+4)"),
-    "Asia/Irkutsk": _("Irkutsk time (MSK+5)"),
-    "Asia/Yakutsk": _("Yakutsk time (MSK+6)"),
-    "Asia/Vladivostok": _("Vladivostok time (MSK+7)"),
-    "Asia/Magadan": _("Magadan time (MSK+8)"),
-    "Asia/Kamchatka": _("Kamchatka time (MSK+9)"),
-}
-
-
 @register.filter
 def timezone_label(name):
     """A timezone as people say it: «калининградское время (МСК−1)»."""
-    return _TIMEZONE_LABELS.get(name, name)
+    return timezones.timezone_label(name)
 
 
 @register.simple_tag(takes_context=True)

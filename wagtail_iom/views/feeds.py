@@ -111,7 +111,10 @@ def resource_map_feed(request, page, track=None):
     if refusal is not None:
         return refusal
     params = request.GET
-    key = _cache_key(request, "map", page.pk, track, _normalised_filters(params))
+    filters = _normalised_filters(params)
+    # Sign-ups change only the feeds filtered by free seats.
+    seats = service.seats_version() if any(name == "free_seats" for name, _v in filters) else None
+    key = _cache_key(request, "map", page.pk, track, filters, seats)
 
     def build():
         events = service.feed_events(params, page, track=track)
