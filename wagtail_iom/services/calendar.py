@@ -46,7 +46,7 @@ from django.http import HttpRequest, QueryDict
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from icalendar import Calendar, Event, Timezone
-from icalendar.prop import vDuration, vText
+from icalendar.prop import vCategory, vDDDTypes, vDuration, vInt, vText, vUri
 
 from ..conf import iom_settings
 from ..event_kinds import EventTrack
@@ -364,14 +364,6 @@ def page_full_url(page, request_or_base_url):
     return url
 
 
-def _number(value):
-    if value is None:
-        return ""
-    if value == int(value):
-        value = int(value)
-    return formats.localize(value)
-
-
 def session_summary(event, session, index=1, count=1):
     """SUMMARY: the event's title, the session's topic, its number when there are several."""
     summary = event.title
@@ -403,12 +395,13 @@ def session_description(event, session, url, index=1, count=1, labels=None):
             lines += [_("The event is postponed."), ""]
     if event.summary:
         lines += [event.summary, ""]
+    texts = labels.texts
     if count > 1:
-        lines.append(_("Session %(index)s of %(count)s") % {"index": index, "count": count})
-    lines.append(_("Organiser: %(organiser)s") % {"organiser": event.organiser})
-    lines.append(_("Format: %(format)s") % {"format": labels.format(event)})
+        lines.append(texts["session"] % {"index": index, "count": count})
+    lines.append(texts["organiser"] % {"organiser": event.organiser})
+    lines.append(texts["format"] % {"format": labels.format(event)})
     if session.academic_hours is not None:
-        lines.append(_("Academic hours: %(hours)s") % {"hours": _number(session.academic_hours)})
+        lines.append(texts["hours"] % {"hours": labels.number(session.academic_hours)})
     if url:
         lines += ["", url]
     return plain_text("\n".join(lines))
@@ -444,6 +437,23 @@ class ChoiceLabels:
             "level": {k: str(v) for k, v in EventLevel.choices},
             "format": {k: str(v) for k, v in EventFormat.choices},
         }
+        self.shared = {}
+        # Translated once per calendar, not once per session.
+        self.texts = {
+            "session": _("Session %(index)s of %(count)s"),
+            "organiser": _("Organiser: %(organiser)s"),
+            "format": _("Format: %(format)s"),
+            "hours": _("Academic hours: %(hours)s"),
+        }
+        self._decimal_separator = formats.get_format("DECIMAL_SEPARATOR")
+
+    def number(self, value):
+        """Hours as the language writes them (``1,5`` in Russian), whole numbers without ``,0``."""
+        if value is None:
+            return ""
+        if value == int(value):
+            return str(int(value))
+        return str(value).replace(".", self._decimal_separator)
 
     def _label(self, field, event):
         value = getattr(event, field)
@@ -473,25 +483,41 @@ def session_vevent(
         or now
         or timezone.now()
     )
-    categories = labels.categories(event)
-    stamp = _utc(stamp)
+    shared = _shared_properties(event, url, stamp, labels)
     vevent = Event()
-    vevent.add("uid", session_uid(session, domain))
-    vevent.add("dtstamp", stamp)
-    vevent.add("dtstart", starts)
-    vevent.add("dtend", ends)
-    vevent.add("sequence", state.sequence if state is not None else 0)
-    vevent.add("summary", _Text(session_summary(event, session, index, count)))
-    vevent.add("description", _Text(session_description(event, session, url, index, count, labels)))
-    if url:
-        vevent.add("url", url)
-    if event.location:
-        vevent.add("location", _text(event.location))
-    if categories:
-        vevent.add("categories", categories)
-    vevent.add("status", session_status(event))
-    vevent.add("last-modified", stamp)
+    # Properties set directly, as their icalendar types: Component.add() would infer the
+    # type and build new parameters for each of thousands of sessions.
+    vevent.update(shared)
+    vevent["UID"] = vText(session_uid(session, domain))
+    vevent["DTSTART"] = vDDDTypes(starts)
+    vevent["DTEND"] = vDDDTypes(ends)
+    vevent["SEQUENCE"] = vInt(state.sequence if state is not None else 0)
+    vevent["SUMMARY"] = _Text(session_summary(event, session, index, count))
+    vevent["DESCRIPTION"] = _Text(session_description(event, session, url, index, count, labels))
     return vevent
+
+
+def _shared_properties(event, url, stamp, labels):
+    """The properties all sessions of an event have in common, built once per event.
+
+    The same property objects are shared by the VEVENTs of one event: serialising never
+    changes them.
+    """
+    key = (id(event), url, stamp)
+    cached = labels.shared.get(key)
+    if cached is not None:
+        return cached
+    stamp = vDDDTypes(_utc(stamp))
+    properties = {"DTSTAMP": stamp, "LAST-MODIFIED": stamp, "STATUS": vText(session_status(event))}
+    if url:
+        properties["URL"] = vUri(url)
+    if event.location:
+        properties["LOCATION"] = _text(event.location)
+    categories = labels.categories(event)
+    if categories:
+        properties["CATEGORIES"] = vCategory(categories)
+    labels.shared = {key: properties}  # one event at a time: sessions come grouped by event
+    return properties
 
 
 def build_calendar(events, *, request_or_base_url, name, now=None):
