@@ -23,18 +23,6 @@ pytestmark = [pytest.mark.django_db]
 # Helpers ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def resource_map(db):
-    return make_resource_map()
-
-
 def days_from_today(days):
     return timezone.localdate() + datetime.timedelta(days=days)
 

@@ -24,11 +24,6 @@ TODAY = datetime.date.today()
 SOON = TODAY + datetime.timedelta(days=10)
 
 
-@pytest.fixture
-def resource_map(db):
-    return make_resource_map()
-
-
 def titles(response):
     return [event.title for event in response.context["events"]]
 
@@ -334,6 +329,7 @@ def test_event_page_shows_sessions_status_and_ics_link(client, resource_map):
 
 
 def _count_queries(client, url):
+    client.get(url)  # warm caches (site root paths)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
@@ -544,6 +540,7 @@ class TestPageTypes:
 def test_admin_event_listing_query_count_is_flat(admin_client):
     small = make_resource_map(slug="small-admin")
     bulk_events(small, 5)
+    admin_client.get("/admin/iom/events/")  # warm caches (site root paths, menus)
     with CaptureQueriesContext(connection) as few:
         assert admin_client.get("/admin/iom/events/").status_code == 200
     bulk_events(make_resource_map(slug="large-admin"), 40)

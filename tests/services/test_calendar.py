@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 from wagtail.models import PageViewRestriction
 
-from tests.factories import make_event, make_resource_map
+from tests.factories import make_event
 from wagtail_iom.models import EventPage, EventSession, EventSessionCalendarState
 from wagtail_iom.services import calendar as service
 from wagtail_iom.services.resource_map import FilterError
@@ -23,18 +23,6 @@ from wagtail_iom.services.resource_map import FilterError
 pytestmark = pytest.mark.django_db
 
 BASE_URL = "https://cnppm.example.org"
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-@pytest.fixture
-def resource_map(db):
-    return make_resource_map()
 
 
 def days_from_today(days):

@@ -54,16 +54,15 @@ def _bad_request(request, page, template, filterset, message):
     return TemplateResponse(request, template, context, status=400)
 
 
+def _too_long(request, page, template):
+    message = _("The address is too long. Clear some filters and try again.")
+    return _bad_request(request, page, template, None, message)
+
+
 def resource_map_list(request, page):
     template = page.get_template(request)
     if _query_string_too_long(request):
-        return _bad_request(
-            request,
-            page,
-            template,
-            None,
-            _("The address is too long. Clear some filters and try again."),
-        )
+        return _too_long(request, page, template)
     try:
         filterset = service.filter_events(request.GET, root_page=page)
     except service.FilterError as exc:
@@ -91,13 +90,7 @@ def resource_map_list(request, page):
 def resource_map_calendar(request, page):
     template = page.calendar_template
     if _query_string_too_long(request):
-        return _bad_request(
-            request,
-            page,
-            template,
-            None,
-            _("The address is too long. Clear some filters and try again."),
-        )
+        return _too_long(request, page, template)
     params = service.month_filter_params(request.GET)
     try:
         first_day = service.parse_month(request.GET.get("month"))
