@@ -47,3 +47,14 @@ def test_settings_that_are_not_a_dict_or_have_bad_values_fail_the_check():
 def test_the_sandbox_settings_pass_the_check():
     assert check_iom_settings(None) == []
     call_command("check")
+
+
+def test_account_settings_are_checked():
+    with override_settings(WAGTAIL_IOM={"LOGIN_MAX_FAILURES": -1}):
+        assert [e.id for e in check_iom_settings(None)] == ["wagtail_iom.E003"]
+    with override_settings(WAGTAIL_IOM={"CONSENT_VERSION": ""}):
+        assert [e.id for e in check_iom_settings(None)] == ["wagtail_iom.E006"]
+    with override_settings(WAGTAIL_IOM={"EVENT_DEFAULT_TIMEZONE": "Mars/Olympus"}):
+        assert [e.id for e in check_iom_settings(None)] == ["wagtail_iom.E004"]
+    with override_settings(WAGTAIL_IOM={"EVENT_KINDS_EXTRA": [("x", "X", "space")]}):
+        assert [e.id for e in check_iom_settings(None)] == ["wagtail_iom.E005"]

@@ -17,6 +17,9 @@ POSITIVE_INTEGER_KEYS = (
     "FEED_CANCELLED_RETENTION_DAYS",
     "FEED_CACHE_TIMEOUT",
     "MAX_QUERY_STRING_LENGTH",
+    "EMAIL_CONFIRMATION_DAYS",
+    "LOGIN_MAX_FAILURES",
+    "LOGIN_LOCKOUT_SECONDS",
 )
 
 
@@ -51,6 +54,15 @@ def check_iom_settings(app_configs, **kwargs):
                     id="wagtail_iom.E003",
                 )
             )
+    consent_version = user.get("CONSENT_VERSION", DEFAULTS["CONSENT_VERSION"])
+    if not isinstance(consent_version, str) or not consent_version.strip():
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['CONSENT_VERSION'] must be a non-empty string.",
+                hint="Change it whenever the consent text changes, e.g. '2027-01'.",
+                id="wagtail_iom.E006",
+            )
+        )
     timezone_name = user.get("EVENT_DEFAULT_TIMEZONE")
     if timezone_name is not None:
         try:

@@ -42,6 +42,18 @@ DEFAULTS = {
     "FEED_CACHE_TIMEOUT": 6 * 60 * 60,
     # The longest query string the resource map and feeds accept, in characters.
     "MAX_QUERY_STRING_LENGTH": 2048,
+    # Accounts. A teacher's e-mail confirmation link works for this many days.
+    "EMAIL_CONFIRMATION_DAYS": 3,
+    # After this many failed logins for one (username, IP address) within LOGIN_LOCKOUT_SECONDS,
+    # logins for that pair are refused, even with the right password, for LOGIN_LOCKOUT_SECONDS.
+    # The counts live in Django's default cache: use a shared cache (Redis, Memcached) when
+    # several processes serve the site.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCKOUT_SECONDS": 15 * 60,
+    # The version of the consent to personal-data processing (152-FZ) teachers give now; it is
+    # stored with each consent. Change it whenever the text in
+    # wagtail_iom/accounts/consent_text.html changes.
+    "CONSENT_VERSION": "2026-11",
 }
 
 

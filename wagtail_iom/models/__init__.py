@@ -15,6 +15,7 @@ from .events import (
     ResourceMapPageMixin,
 )
 from .imports import DirectoryImport, DirectoryImportStatus
+from .people import PendingTeacherName, PersonalDataConsent, TeacherProfile
 from .registrations import SEAT_HOLDING_STATUSES, Registration, RegistrationStatus
 
 __all__ = [
@@ -39,4 +40,7 @@ __all__ = [
     "MunicipalityKind",
     "School",
     "SchoolKind",
+    "PendingTeacherName",
+    "PersonalDataConsent",
+    "TeacherProfile",
 ]
