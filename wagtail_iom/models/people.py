@@ -46,7 +46,25 @@ class PersonalDataConsent(models.Model):
         return f"{self.user} — {self.consent_version} ({self.given_at:%Y-%m-%d %H:%M})"
 
 
-class PendingTeacherName(models.Model):
+class FullName(models.Model):
+    """Last name, first name and patronymic, as Russian documents write a person's name."""
+
+    last_name = models.CharField(_("last name"), max_length=150)
+    first_name = models.CharField(_("first name"), max_length=150)
+    patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self):
+        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
+
+
+class PendingTeacherName(FullName):
     """The full name given at sign-up, kept until the consent creates the profile."""
 
     user = models.OneToOneField(
@@ -55,20 +73,14 @@ class PendingTeacherName(models.Model):
         on_delete=models.CASCADE,
         related_name="iom_pending_name",
     )
-    last_name = models.CharField(_("last name"), max_length=150)
-    first_name = models.CharField(_("first name"), max_length=150)
-    patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("name awaiting consent")
         verbose_name_plural = _("names awaiting consent")
 
-    def __str__(self):
-        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
 
-
-class TeacherProfile(models.Model):
+class TeacherProfile(FullName):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("user"),
@@ -83,19 +95,9 @@ class TeacherProfile(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    last_name = models.CharField(_("last name"), max_length=150)
-    first_name = models.CharField(_("first name"), max_length=150)
-    patronymic = models.CharField(_("patronymic"), max_length=150, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("teacher's profile")
         verbose_name_plural = _("teachers' profiles")
         ordering = ["last_name", "first_name", "patronymic", "pk"]
-
-    def __str__(self):
-        return self.full_name
-
-    @property
-    def full_name(self):
-        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
