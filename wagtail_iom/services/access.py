@@ -17,3 +17,14 @@ DIRECTORY_IMPORT_PERMISSIONS = (
 def can_import_directory(user) -> bool:
     """Importing creates and changes municipalities and schools, so it needs all four rights."""
     return bool(user and user.is_active and user.has_perms(DIRECTORY_IMPORT_PERMISSIONS))
+
+
+def public_events(queryset):
+    """The events anyone may see, in lists, calendars and feeds: live, with no view
+    restriction on them or on a page above them."""
+    return queryset.live().public()
+
+
+def is_public_event(page) -> bool:
+    """The same rule for one page (its ``.ics``, which anyone may import or subscribe to)."""
+    return page.live and not page.get_view_restrictions().exists()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from ..filters import EventFilterSet
 from ..models import Competency, EventPage, EventSession
+from . import access
 
 
 class FilterError(ValueError):
@@ -30,7 +31,7 @@ class FilterError(ValueError):
 
 def visible_events(root_page=None):
     """Live, public events (no drafts, no private pages), below ``root_page`` if given."""
-    queryset = EventPage.objects.live().public()
+    queryset = access.public_events(EventPage.objects.all())
     if root_page is not None:
         queryset = queryset.descendant_of(root_page)
     return queryset

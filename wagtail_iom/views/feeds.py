@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from ..conf import iom_settings
 from ..filters import EventFilterSet
+from ..services import access
 from ..services import calendar as service
 from ..services.resource_map import FilterError
 
@@ -140,7 +141,7 @@ def event_feed(request, page):
         return refusal
     # Wagtail serves live pages only and checks view restrictions before calling us; the
     # file is for anyone to import or subscribe to, so a private page has none at all.
-    if not page.live or page.get_view_restrictions().exists():
+    if not access.is_public_event(page):
         raise Http404
     key = _cache_key(request, "event", page.pk)
 
