@@ -20,6 +20,7 @@ POSITIVE_INTEGER_KEYS = (
     "EMAIL_CONFIRMATION_DAYS",
     "LOGIN_MAX_FAILURES",
     "LOGIN_LOCKOUT_SECONDS",
+    "ATTENDANCE_UPLOAD_MAX_SIZE",
 )
 
 
@@ -63,6 +64,7 @@ def check_iom_settings(app_configs, **kwargs):
                 id="wagtail_iom.E006",
             )
         )
+    errors.extend(_check_diagnostics_thresholds(user))
     timezone_name = user.get("EVENT_DEFAULT_TIMEZONE")
     if timezone_name is not None:
         try:
@@ -89,3 +91,30 @@ def check_iom_settings(app_configs, **kwargs):
                 )
             )
     return errors
+
+
+def _check_diagnostics_thresholds(user):
+    deficit = user.get("DIAGNOSTICS_DEFICIT_BELOW", DEFAULTS["DIAGNOSTICS_DEFICIT_BELOW"])
+    proficit = user.get("DIAGNOSTICS_PROFICIT_FROM", DEFAULTS["DIAGNOSTICS_PROFICIT_FROM"])
+    for key, value in (
+        ("DIAGNOSTICS_DEFICIT_BELOW", deficit),
+        ("DIAGNOSTICS_PROFICIT_FROM", proficit),
+    ):
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 100:
+            return [
+                Error(
+                    f"{SETTING_NAME}[{key!r}] must be a percentage between 0 and 100, "
+                    f"not {value!r}.",
+                    id="wagtail_iom.E007",
+                )
+            ]
+    if deficit > proficit:
+        return [
+            Error(
+                f"{SETTING_NAME}['DIAGNOSTICS_DEFICIT_BELOW'] ({deficit}) is above "
+                f"'DIAGNOSTICS_PROFICIT_FROM' ({proficit}).",
+                hint="A deficit is a score below the first; a proficit one at the second or above.",
+                id="wagtail_iom.E007",
+            )
+        ]
+    return []

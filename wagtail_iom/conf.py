@@ -54,6 +54,13 @@ DEFAULTS = {
     # stored with each consent. Change it whenever the text in
     # wagtail_iom/accounts/consent_text.html changes.
     "CONSENT_VERSION": "2026-11",
+    # Diagnostics: scores are percentages of the maximum. A competency scored below
+    # DIAGNOSTICS_DEFICIT_BELOW is a deficit; one scored at DIAGNOSTICS_PROFICIT_FROM or above
+    # is a proficit.
+    "DIAGNOSTICS_DEFICIT_BELOW": 50,
+    "DIAGNOSTICS_PROFICIT_FROM": 85,
+    # Attendance uploads (lists of attendees' e-mails): the largest file accepted, in bytes.
+    "ATTENDANCE_UPLOAD_MAX_SIZE": 1024 * 1024,
 }
 
 

@@ -6,13 +6,44 @@ path("iom/", include("wagtail_iom.urls")),
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import accounts
+from .views import (
+    accounts,
+    cabinet,
+    cabinet_attendance,
+    cabinet_calendar,
+    cabinet_competencies,
+    cabinet_profile,
+)
 
 app_name = "wagtail_iom"
 
 ACCOUNTS = "wagtail_iom/accounts/"
 
 urlpatterns = [
+    # The teacher's cabinet.
+    path("cabinet/", cabinet.dashboard, name="cabinet"),
+    path("cabinet/profile/", cabinet_profile.profile_edit, name="cabinet_profile"),
+    path("cabinet/request/", cabinet_profile.request_edit, name="cabinet_request"),
+    path(
+        "cabinet/competencies/",
+        cabinet_competencies.competency_profile,
+        name="cabinet_competencies",
+    ),
+    path("cabinet/registrations/", cabinet.registrations, name="cabinet_registrations"),
+    path(
+        "cabinet/registrations/<int:pk>/cancel/",
+        cabinet.cancel_registration,
+        name="cancel_registration",
+    ),
+    path("cabinet/attended/", cabinet_attendance.attended_events, name="cabinet_attended"),
+    path(
+        "cabinet/attended/<int:registration_id>/certificate/",
+        cabinet_attendance.certificate,
+        name="certificate",
+    ),
+    path("cabinet/calendar/", cabinet_calendar.calendar_settings, name="cabinet_calendar"),
+    path("calendar/<str:token>/", cabinet_calendar.personal_feed, name="personal_feed"),
+    path("events/<int:event_id>/signup/", cabinet.signup_for_event, name="event_signup"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/signup/done/", accounts.signup_done, name="signup_done"),
     path("accounts/confirm/<str:token>/", accounts.confirm_email, name="confirm_email"),

@@ -1,6 +1,8 @@
 """The package's models, one module per part of the domain."""
 
+from .attendance import AttendanceMark, SentNotification
 from .competencies import Competency, CompetencyGroup
+from .diagnostics import CompetencyScore, DiagnosticLevel, DiagnosticProcedure, DiagnosticResult
 from .directory import Municipality, MunicipalityKind, School, SchoolKind
 from .events import (
     EventDocument,
@@ -15,7 +17,22 @@ from .events import (
     ResourceMapPageMixin,
 )
 from .imports import DirectoryImport, DirectoryImportStatus
-from .people import PendingTeacherName, PersonalDataConsent, TeacherProfile
+from .people import (
+    Achievement,
+    AchievementDirection,
+    CommunityMembership,
+    CommunityStatus,
+    EducationLevel,
+    FurtherEducation,
+    FurtherEducationKind,
+    MentoringRole,
+    PendingTeacherName,
+    PersonalDataConsent,
+    ProfessionalRequest,
+    QualificationCategory,
+    RegionalProject,
+    TeacherProfile,
+)
 from .registrations import SEAT_HOLDING_STATUSES, Registration, RegistrationStatus
 
 __all__ = [
@@ -43,4 +60,21 @@ __all__ = [
     "PendingTeacherName",
     "PersonalDataConsent",
     "TeacherProfile",
+    "Achievement",
+    "AchievementDirection",
+    "CommunityMembership",
+    "CommunityStatus",
+    "EducationLevel",
+    "FurtherEducation",
+    "FurtherEducationKind",
+    "MentoringRole",
+    "ProfessionalRequest",
+    "QualificationCategory",
+    "RegionalProject",
+    "AttendanceMark",
+    "SentNotification",
+    "CompetencyScore",
+    "DiagnosticLevel",
+    "DiagnosticProcedure",
+    "DiagnosticResult",
 ]

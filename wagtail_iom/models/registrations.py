@@ -85,6 +85,7 @@ class Registration(models.Model):
             )
         ]
         indexes = [models.Index(fields=["event", "status"])]
+        permissions = [("decide_registration", "Can approve or decline sign-ups")]
 
     def __str__(self):
         return f"{self.user} → {self.event}"
