@@ -26,3 +26,25 @@ def superuser(db):
 def admin_client(client, superuser):
     client.force_login(superuser)
     return client
+
+
+@pytest.fixture
+def teacher(db):
+    """A teacher with a profile (consent given)."""
+    from tests.factories import make_teacher
+
+    return make_teacher(username="teacher")
+
+
+@pytest.fixture
+def other_teacher(db):
+    """A second teacher, to prove that one cannot reach the other's data."""
+    from tests.factories import make_teacher
+
+    return make_teacher(username="other", last_name="Петров", first_name="Иван")
+
+
+@pytest.fixture
+def teacher_client(client, teacher):
+    client.force_login(teacher.user)
+    return client

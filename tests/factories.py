@@ -165,3 +165,27 @@ def bulk_events(resource_map, count, start=None, **fields):
         )
         sessions.append(session)
     EventSession.objects.bulk_create(sessions)
+
+
+def make_teacher(
+    username=None, last_name="Иванова", first_name="Мария", patronymic="Петровна", **profile_fields
+):
+    """A teacher who has given consent: a user with a TeacherProfile. Returns the profile."""
+    from wagtail_iom.models import PersonalDataConsent, TeacherProfile
+
+    user = UserFactory(**({"username": username} if username else {}))
+    consent = PersonalDataConsent.objects.create(
+        user=user,
+        consent_version="test",
+        consent_text="Согласие",
+        text_sha256="0" * 64,
+        ip_address="127.0.0.1",
+    )
+    return TeacherProfile.objects.create(
+        user=user,
+        consent=consent,
+        last_name=last_name,
+        first_name=first_name,
+        patronymic=patronymic,
+        **profile_fields,
+    )
