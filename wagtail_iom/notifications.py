@@ -31,3 +31,25 @@ def send_email_confirmation(user_id, confirm_url, language=None, site_name=""):
     message = EmailMultiAlternatives(" ".join(subject.split()), body, to=[user.email])
     message.attach_alternative(html, "text/html")
     message.send()
+
+
+# E-mails about sign-ups. The views and admin actions call :func:`registration_changed` after a
+# change made through services/signup.py; it enqueues the Celery task on commit.
+
+
+class NotificationKind:
+    REGISTERED = "registered"  # confirmed seat
+    PENDING = "pending"  # awaiting approval
+    WAITLISTED = "waitlisted"
+    PROMOTED = "promoted"  # moved up from the waiting list
+    APPROVED = "approved"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"  # the teacher cancelled their own sign-up
+    EVENT_CANCELLED = "event_cancelled"
+    EVENT_MOVED = "event_moved"
+    REMINDER = "reminder"
+
+
+def registration_changed(registration, kind, language=None):
+    """Tell the teacher about their sign-up once the transaction commits (a Celery task)."""
+    # Implemented with the notification tasks.
