@@ -365,7 +365,20 @@ class EventPageMixin(RoutablePageMixin, models.Model):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["sessions"] = self.ordered_sessions()
+        context.update(self.get_signup_context(request))
         return context
+
+    def get_signup_context(self, request):
+        """The sign-up box: only when the project includes the package's URLs (wagtail_iom)."""
+        from django.urls import NoReverseMatch, reverse
+
+        from ..services import signup
+
+        try:
+            url = reverse("wagtail_iom:event_signup", args=[self.pk])
+        except NoReverseMatch:
+            return {}
+        return {"signup": signup.signup_state(self, request.user), "signup_url": url}
 
     # Wagtail pages route their own URLs; the work is done in views/ (imported late, so that
     # models do not depend on views at import time).

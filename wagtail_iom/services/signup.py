@@ -205,6 +205,86 @@ def waiting_position(registration: Registration) -> int | None:
     return ahead + 1
 
 
+def waiting_positions(registrations) -> dict[int, int]:
+    """Waiting-list places of many registrations at once (registration pk → place from 1).
+
+    One query whatever the number of registrations: the waiting lists of their events are read
+    together and counted here, in the order :func:`waiting_position` uses.
+    """
+    waiting = [r for r in registrations if r.status == RegistrationStatus.WAITLISTED]
+    if not waiting:
+        return {}
+    queue = (
+        Registration.objects.filter(
+            event_id__in={r.event_id for r in waiting}, status=RegistrationStatus.WAITLISTED
+        )
+        .order_by("event_id", "created_at", "pk")
+        .values_list("pk", "event_id")
+    )
+    places, counters = {}, {}
+    for pk, event_id in queue:
+        counters[event_id] = counters.get(event_id, 0) + 1
+        places[pk] = counters[event_id]
+    return {r.pk: places[r.pk] for r in waiting if r.pk in places}
+
+
+class SignupState(enum.StrEnum):
+    """What the event page offers a visitor: see :func:`signup_state`."""
+
+    SIGNED_UP = "signed_up"  # an active registration: its status is shown, it can be cancelled
+    OPEN = "open"  # a seat is free: "Sign up"
+    WAITING_LIST = "waiting_list"  # full: "Join the waiting list"
+    NOT_OPEN_YET = "not_open_yet"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+    OVER = "over"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True)
+class EventSignupInfo:
+    state: SignupState
+    registration: Registration | None = None
+    waiting_position: int | None = None
+    seats_left: int | None = None
+
+    @property
+    def can_sign_up(self) -> bool:
+        return self.state in (SignupState.OPEN, SignupState.WAITING_LIST)
+
+
+def signup_state(event, user=None, now=None) -> EventSignupInfo:
+    """What ``user`` (None: an anonymous visitor) can do on the event's page now. Not locked:
+    :func:`register` decides again under the lock."""
+    now = now or timezone.now()
+    registration = None
+    if user is not None and user.is_authenticated:
+        registration = Registration.objects.filter(event_id=event.pk, user=user).first()
+    left = seats_left(event)
+    if registration is not None and registration.is_active:
+        return EventSignupInfo(
+            SignupState.SIGNED_UP,
+            registration=registration,
+            waiting_position=waiting_position(registration),
+            seats_left=left,
+        )
+    if event.is_cancelled:
+        state = SignupState.CANCELLED
+    elif _event_is_over(event, now):
+        state = SignupState.OVER
+    elif registration is not None and registration.status == RegistrationStatus.DECLINED:
+        state = SignupState.DECLINED
+    elif event.registration_opens_at and now < event.registration_opens_at:
+        state = SignupState.NOT_OPEN_YET
+    elif event.registration_closes_at and now >= event.registration_closes_at:
+        state = SignupState.CLOSED
+    elif left == 0:
+        state = SignupState.WAITING_LIST
+    else:
+        state = SignupState.OPEN
+    return EventSignupInfo(state, registration=registration, seats_left=left)
+
+
 # Changing -------------------------------------------------------------------------------------
 
 
