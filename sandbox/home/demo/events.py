@@ -1535,17 +1535,20 @@ def set_sessions(page, rows):
     page.sessions = objects
 
 
-def build_events(resource_map, today=None):
-    """Create or update the demo events under ``resource_map``; return them in list order."""
+def build_events(resource_map, today=None, specs=None):
+    """Create or update the demo events under ``resource_map``; return them in list order.
+
+    ``specs`` are the events to build (by default :data:`EVENTS`)."""
     today = today or timezone.localdate()
+    specs = EVENTS if specs is None else specs
     municipalities = {
         m.oktmo: m for m in Municipality.objects.filter(oktmo__in=MUNICIPALITY_OKTMO.values())
     }
-    codes = {code for spec in EVENTS for code in spec.get("comp", "").split()}
+    codes = {code for spec in specs for code in spec.get("comp", "").split()}
     competencies = {c.code: c for c in Competency.objects.filter(code__in=codes)}
     existing = {page.slug: page for page in EventPage.objects.child_of(resource_map)}
     pages = []
-    for spec in EVENTS:
+    for spec in specs:
         rows = session_rows(spec, today)
         page = existing.get(spec["slug"])
         created = page is None

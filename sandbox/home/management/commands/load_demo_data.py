@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from sandbox.home.demo import directory, events, site
+from sandbox.home.demo import directory, events, site, teachers
 
 
 class Command(BaseCommand):
@@ -23,14 +23,20 @@ class Command(BaseCommand):
         home = site.build_site()
         resource_map = events.build_resource_map(home)
         event_pages = events.build_events(resource_map)
-        site.build_admin()
+        admin = site.build_admin()
+        profiles = teachers.build_teachers(resource_map, event_pages, admin)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {counts['municipalities']} municipalities, "
-                f"{counts['schools']} schools, {len(event_pages)} events."
+                f"{counts['schools']} schools, {len(event_pages)} events, "
+                f"{len(profiles)} teachers."
             )
         )
         self.stdout.write(
             f"Admin: http://127.0.0.1:8000/admin/  login: {site.ADMIN_USERNAME}  "
             f"password: {site.ADMIN_PASSWORD}"
+        )
+        self.stdout.write(
+            f"Teacher: http://127.0.0.1:8000/iom/cabinet/  login: {teachers.TEACHER_EMAIL}  "
+            f"password: {teachers.TEACHER_PASSWORD}"
         )
