@@ -83,3 +83,14 @@ def update_feeds_on_access_change(sender, instance, **kwargs):
 def update_feeds_on_registration(sender, instance, **kwargs):
     bump_seats_version()
     transaction.on_commit(bump_seats_version)
+
+
+# E-mails: registrants hear of a cancellation or a new time or place (a SEQUENCE raised by this
+# publication), and people moved up from the waiting list by it hear of their seat. Connected
+# after update_feeds_on_publish, so the calendar state is synced and the seats filled already.
+@receiver(page_published)
+def notify_on_publish(sender, instance, **kwargs):
+    if isinstance(instance, EventPageMixin):
+        from .notifications import event_published
+
+        event_published(instance)

@@ -143,4 +143,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "wagtail_iom.clear_import_previews",
         "schedule": 24 * 60 * 60,
     },
+    # Reminders the day before an event: hourly, so that each timezone's morning is caught.
+    "wagtail-iom-day-before-reminders": {
+        "task": "wagtail_iom.send_day_before_reminders",
+        "schedule": 60 * 60,
+    },
 }

@@ -23,7 +23,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from wagtail.models import Site
 
-from .. import notifications
+from .. import tasks
 from ..conf import iom_settings
 from ..forms_accounts import ConsentForm, SignupForm, ThrottledAuthenticationForm
 from ..services import accounts as service
@@ -67,9 +67,10 @@ def signup(request):
             )
             language, name = get_language(), site_name(request)
             transaction.on_commit(
-                lambda: notifications.send_email_confirmation(
+                lambda: tasks.send_email_confirmation.delay(
                     user.pk, confirm_url, language=language, site_name=name
-                )
+                ),
+                robust=True,
             )
             return redirect("wagtail_iom:signup_done")
     return TemplateResponse(request, TEMPLATES + "signup.html", {"form": form})
