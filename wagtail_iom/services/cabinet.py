@@ -10,7 +10,8 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from ..models import EventSession, Registration, RegistrationStatus
-from . import access, signup
+from . import access, competency_profile, signup
+from .profile import profile_completeness
 
 #: How many upcoming sign-ups the overview lists.
 OVERVIEW_UPCOMING = 5
@@ -82,12 +83,18 @@ def registrations_overview(user, now=None):
 
 
 def overview(profile, now=None):
-    """The cabinet's first page: the next sign-ups and counts of everything else."""
+    """The cabinet's first page: the next sign-ups, what the profile still lacks, the deficits
+    found by diagnostics and the attended hours."""
     now = now or timezone.now()
     registrations = registrations_overview(profile.user, now)
     current = registrations["current"]
+    attended = competency_profile.attended_events(profile)
     return {
         "profile": profile,
+        "completeness": profile_completeness(profile),
+        "deficits": competency_profile.deficits(profile),
+        "attended_count": len(attended),
+        "attended_hours": sum((event.hours for event in attended.values()), 0),
         "upcoming": current[:OVERVIEW_UPCOMING],
         "upcoming_more": max(0, len(current) - OVERVIEW_UPCOMING),
         "counts": {
