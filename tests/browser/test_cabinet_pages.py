@@ -53,7 +53,7 @@ def test_register_consent_sign_up_wait_and_cancel(page, demo_site, screenshot, a
     assert axe_violations(page) == []
     screenshot(page, "cabinet-new-teacher")
 
-    open_event = events_in_state(signup.SignupState.OPEN)[0]
+    open_event = [e for e in events_in_state(signup.SignupState.OPEN) if not e.needs_approval][0]
     page.goto(base + open_event.url)
     page.get_by_role("button", name="Записаться").click()
     page.wait_for_load_state()
@@ -70,7 +70,7 @@ def test_register_consent_sign_up_wait_and_cancel(page, demo_site, screenshot, a
     registration = Registration.objects.get(event=full_event, user__email=EMAIL)
     assert registration.status == RegistrationStatus.WAITLISTED
     position = signup.waiting_position(registration)
-    assert f"№ {position}" in page.locator(".iom-signup").inner_text()
+    assert f"номером {position}" in page.locator(".iom-signup").inner_text()
     screenshot(page, "event-waiting-list")
 
     page.goto(base + "/iom/cabinet/registrations/")

@@ -239,7 +239,7 @@ def test_no_evidence_without_a_mark_or_for_untargeted_competencies(resource_map,
 
     rows = service.competency_profile(teacher)
     assert all(row.evidence.count == 0 for row in rows)
-    assert set(service.attended_events(teacher)) == {untargeted.pk}
+    assert set(service.attended_hours_by_event(teacher)) == {untargeted.pk}
 
 
 # Query counts -------------------------------------------------------------------------------

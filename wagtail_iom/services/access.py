@@ -86,8 +86,10 @@ def registrations_visible_to(user):
     """The sign-ups a staff member may list in the admin."""
     from ..models import Registration
 
-    if user and user.is_active and (
-        user.has_perm("wagtail_iom.view_registration") or can_decide_registrations(user)
+    if (
+        user
+        and user.is_active
+        and (user.has_perm("wagtail_iom.view_registration") or can_decide_registrations(user))
     ):
         return Registration.objects.all()
     return Registration.objects.none()

@@ -505,13 +505,3 @@ def total_hours(items) -> Decimal:
 def is_attended(registration) -> bool:
     """Whether at least one session of the sign-up's event is marked for it."""
     return AttendanceMark.objects.filter(registration=registration).exists()
-
-
-def competency_evidence(user) -> dict[int, list[AttendedEvent]]:
-    """The attended events by the id of each competency they target: evidence for the
-    teacher's competency profile."""
-    evidence: dict[int, list[AttendedEvent]] = {}
-    for item in attended_events(user):
-        for competency in item.competencies:
-            evidence.setdefault(competency.pk, []).append(item)
-    return evidence

@@ -88,7 +88,7 @@ def overview(profile, now=None):
     now = now or timezone.now()
     registrations = registrations_overview(profile.user, now)
     current = registrations["current"]
-    attended = competency_profile.attended_events(profile)
+    attended = competency_profile.attended_hours_by_event(profile)
     return {
         "profile": profile,
         "completeness": profile_completeness(profile),

@@ -173,7 +173,7 @@ def _score_history(profile) -> dict[int, list[ScorePoint]]:
     return history
 
 
-def attended_events(profile) -> dict[int, AttendedEvent]:
+def attended_hours_by_event(profile) -> dict[int, AttendedEvent]:
     """The events the teacher attended, by id, with the academic hours of the marked sessions.
 
     An event is attended when at least one session of the teacher's sign-up to it is marked.
@@ -197,7 +197,7 @@ def attended_events(profile) -> dict[int, AttendedEvent]:
 
 def _evidence(profile) -> dict[int, Evidence]:
     """Per competency id: the attended events that target it (two queries)."""
-    events = attended_events(profile)
+    events = attended_hours_by_event(profile)
     evidence: dict[int, Evidence] = {}
     if not events:
         return evidence

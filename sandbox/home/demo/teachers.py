@@ -316,6 +316,8 @@ def _diagnostics(profile, competencies, entered_by):
             )
             for c in competencies
         }
+        if not scores:
+            return
         total = sum(scores.values()) / len(scores)
         level = (
             "low" if total < 50 else "basic" if total < 65 else "elevated" if total < 85 else "high"

@@ -1,9 +1,13 @@
 """Build the demo institute: ``python manage.py load_demo_data``. Safe to run again."""
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import translation
 
 from sandbox.home.demo import directory, events, site, teachers
+from wagtail_iom.competency_framework import load_default_framework
+from wagtail_iom.models import Competency, CompetencyGroup
 
 
 class Command(BaseCommand):
@@ -19,6 +23,9 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def handle(self, *args, **options):
+        # The data migration loads the framework; a flushed test database has lost it.
+        with translation.override(settings.LANGUAGE_CODE):
+            load_default_framework(CompetencyGroup, Competency)
         counts = directory.build_directory(options["schools_per_municipality"])
         home = site.build_site()
         resource_map = events.build_resource_map(home)
@@ -28,7 +35,7 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {counts['municipalities']} municipalities, "
-                f"{counts['schools']} schools, {len(event_pages)} events, "
+                f"{counts['schools']} schools, {len(event_pages) + len(teachers.PAST_EVENTS)} events, "
                 f"{len(profiles)} teachers."
             )
         )
