@@ -21,6 +21,8 @@ POSITIVE_INTEGER_KEYS = (
     "LOGIN_MAX_FAILURES",
     "LOGIN_LOCKOUT_SECONDS",
     "ATTENDANCE_UPLOAD_MAX_SIZE",
+    "ROUTE_MIN_MONTHS",
+    "ROUTE_MAX_MONTHS",
 )
 
 
@@ -65,6 +67,7 @@ def check_iom_settings(app_configs, **kwargs):
             )
         )
     errors.extend(_check_diagnostics_thresholds(user))
+    errors.extend(_check_routes(user))
     timezone_name = user.get("EVENT_DEFAULT_TIMEZONE")
     if timezone_name is not None:
         try:
@@ -118,3 +121,29 @@ def _check_diagnostics_thresholds(user):
             )
         ]
     return []
+
+
+def _check_routes(user):
+    from .models.routes import RouteLayout
+
+    errors = []
+    shortest = user.get("ROUTE_MIN_MONTHS", DEFAULTS["ROUTE_MIN_MONTHS"])
+    longest = user.get("ROUTE_MAX_MONTHS", DEFAULTS["ROUTE_MAX_MONTHS"])
+    if isinstance(shortest, int) and isinstance(longest, int) and shortest > longest:
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['ROUTE_MIN_MONTHS'] ({shortest}) is above "
+                f"'ROUTE_MAX_MONTHS' ({longest}).",
+                id="wagtail_iom.E008",
+            )
+        )
+    layout = user.get("ROUTE_DEFAULT_LAYOUT", DEFAULTS["ROUTE_DEFAULT_LAYOUT"])
+    if layout not in RouteLayout.values:
+        errors.append(
+            Error(
+                f"{SETTING_NAME}['ROUTE_DEFAULT_LAYOUT'] is not a layout: {layout!r}.",
+                hint="One of: " + ", ".join(RouteLayout.values) + ".",
+                id="wagtail_iom.E009",
+            )
+        )
+    return errors

@@ -61,6 +61,12 @@ DEFAULTS = {
     "DIAGNOSTICS_PROFICIT_FROM": 85,
     # Attendance uploads (lists of attendees' e-mails): the largest file accepted, in bytes.
     "ATTENDANCE_UPLOAD_MAX_SIZE": 1024 * 1024,
+    # Routes: the shortest and longest period a route may cover, in months (000 §5.12: at most
+    # three years; 003 plans half a year to a year), and the printed layout used by default:
+    # "full" (the four sections), "compact" (the task table) or "competency_groups".
+    "ROUTE_MIN_MONTHS": 1,
+    "ROUTE_MAX_MONTHS": 36,
+    "ROUTE_DEFAULT_LAYOUT": "full",
 }
 
 

@@ -22,6 +22,7 @@ from .people import (
     AchievementDirection,
     CommunityMembership,
     CommunityStatus,
+    CuratorAssignment,
     EducationLevel,
     FurtherEducation,
     FurtherEducationKind,
@@ -31,9 +32,21 @@ from .people import (
     ProfessionalRequest,
     QualificationCategory,
     RegionalProject,
+    StaffMembership,
+    StaffRole,
     TeacherProfile,
+    TeacherProposal,
+    TeacherProposalStatus,
 )
 from .registrations import SEAT_HOLDING_STATUSES, Registration, RegistrationStatus
+from .routes import (
+    Route,
+    RouteComment,
+    RouteLayout,
+    RouteStatus,
+    RouteTransition,
+    StepCompletion,
+)
 
 __all__ = [
     "EventDocument",
@@ -77,4 +90,15 @@ __all__ = [
     "DiagnosticLevel",
     "DiagnosticProcedure",
     "DiagnosticResult",
+    "CuratorAssignment",
+    "StaffMembership",
+    "StaffRole",
+    "TeacherProposal",
+    "TeacherProposalStatus",
+    "Route",
+    "RouteComment",
+    "RouteLayout",
+    "RouteStatus",
+    "RouteTransition",
+    "StepCompletion",
 ]

@@ -56,8 +56,65 @@ def own_registrations(user):
     return Registration.objects.filter(user=user)
 
 
-# Staff. Until curators are assigned to teachers (the routes part), staff rights follow
-# Django's model permissions, which Wagtail's group editor assigns.
+# Staff. Two things decide what a staff member reaches:
+#
+# * Django's model permissions (given through Wagtail's group editor) say what kind of object
+#   they may handle at all (view teachers, add diagnostics, change routes...);
+# * their staff roles (StaffMembership) narrow it to whom: a curator reaches the teachers
+#   currently assigned to them, a municipal methodist those of the own municipality, a school
+#   head those of the own school; the head of the centre reaches everyone.
+#
+# A superuser, and a user with the permission but no staff role at all (an institute that does
+# not use roles), reach everyone. Roles are read once per request and kept on the user object;
+# an unassignment therefore takes effect on the next request.
+
+
+def staff_roles(user):
+    """The user's staff roles, read once per user object (one request)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return ()
+    cached = getattr(user, "_iom_staff_roles", None)
+    if cached is None:
+        from ..models import StaffMembership
+
+        cached = tuple(StaffMembership.objects.filter(user=user))
+        user._iom_staff_roles = cached
+    return cached
+
+
+def _role_values(user, role):
+    return [membership for membership in staff_roles(user) if membership.role == role]
+
+
+def is_centre_head(user) -> bool:
+    from ..models import StaffRole
+
+    return bool(user and user.is_superuser) or bool(_role_values(user, StaffRole.CENTRE_HEAD))
+
+
+def sees_all_teachers(user) -> bool:
+    """The centre head, a superuser, or centre staff without a scoped role."""
+    return is_centre_head(user) or not staff_roles(user)
+
+
+def teacher_scope(user):
+    """A Q over TeacherProfile for the teachers the user's roles reach (no permission check)."""
+    from django.db.models import Q
+
+    from ..models import StaffRole
+
+    if sees_all_teachers(user):
+        return Q()
+    scope = Q(pk__in=[])
+    if _role_values(user, StaffRole.CURATOR):
+        scope |= Q(curator_assignments__curator=user, curator_assignments__ended_at__isnull=True)
+    municipalities = [m.municipality_id for m in _role_values(user, StaffRole.MUNICIPAL_METHODIST)]
+    if municipalities:
+        scope |= Q(municipality_id__in=municipalities)
+    schools = [m.school_id for m in _role_values(user, StaffRole.SCHOOL_HEAD)]
+    if schools:
+        scope |= Q(school_id__in=schools)
+    return scope
 
 
 def can_view_teachers(user) -> bool:
@@ -68,9 +125,13 @@ def can_view_teachers(user) -> bool:
 def teacher_profiles_visible_to(user):
     from ..models import TeacherProfile
 
-    if can_view_teachers(user):
+    if not can_view_teachers(user):
+        return TeacherProfile.objects.none()
+    scope = teacher_scope(user)
+    if not scope:
         return TeacherProfile.objects.all()
-    return TeacherProfile.objects.none()
+    # The curator's join can repeat a teacher: filter by the ids instead of distinct().
+    return TeacherProfile.objects.filter(pk__in=TeacherProfile.objects.filter(scope).values("pk"))
 
 
 def can_enter_diagnostics(user) -> bool:
@@ -100,3 +161,113 @@ def can_mark_attendance(user, event) -> bool:
     if not (user and user.is_active):
         return False
     return event.permissions_for_user(user).can_edit()
+
+
+# Routes. A route is reached through its teacher: whoever reaches the teacher (see above) and
+# holds the permission to view routes reaches the teacher's routes. What they may do with a
+# route depends on the role and the route's status (services/routes.py has the transitions).
+
+
+def can_view_routes(user) -> bool:
+    return bool(user and user.is_active and user.has_perm("wagtail_iom.view_route"))
+
+
+def routes_visible_to(user):
+    """The routes a staff member may list and open in the admin."""
+    from ..models import Route
+
+    if not can_view_routes(user):
+        return Route.objects.none()
+    scope = teacher_scope(user)
+    if not scope:
+        return Route.objects.all()
+    from ..models import TeacherProfile
+
+    return Route.objects.filter(teacher__in=TeacherProfile.objects.filter(scope).values("pk"))
+
+
+def can_see_route(user, route) -> bool:
+    return routes_visible_to(user).filter(pk=route.pk).exists()
+
+
+def _is_current_curator(user, route) -> bool:
+    from ..models import CuratorAssignment
+
+    return CuratorAssignment.objects.filter(
+        teacher_id=route.teacher_id, curator=user, ended_at__isnull=True
+    ).exists()
+
+
+def can_edit_route(user, route=None) -> bool:
+    """Curators of the teacher and the centre head change a route's content; municipal
+    methodists and school heads only read (and comment, approve, audit)."""
+    from ..models import StaffRole
+
+    if not (user and user.is_active and user.has_perm("wagtail_iom.change_route")):
+        return False
+    if is_centre_head(user) or not staff_roles(user):
+        return True
+    if not _role_values(user, StaffRole.CURATOR):
+        return False
+    return route is None or _is_current_curator(user, route)
+
+
+def can_approve_route(user, route) -> bool:
+    """The head of the teacher's school (or the centre head) approves a route."""
+    from ..models import StaffRole
+
+    if not (user and user.is_active and user.has_perm("wagtail_iom.approve_route")):
+        return False
+    if is_centre_head(user) or not staff_roles(user):
+        return True
+    schools = {m.school_id for m in _role_values(user, StaffRole.SCHOOL_HEAD)}
+    return route.teacher.school_id in schools
+
+
+def can_audit_route(user, route) -> bool:
+    """The municipal methodist of the teacher's municipality (or the centre head) audits."""
+    from ..models import StaffRole
+
+    if not (user and user.is_active and user.has_perm("wagtail_iom.audit_route")):
+        return False
+    if is_centre_head(user) or not staff_roles(user):
+        return True
+    municipalities = {m.municipality_id for m in _role_values(user, StaffRole.MUNICIPAL_METHODIST)}
+    return route.teacher.municipality_id in municipalities
+
+
+def can_comment_route(user, route) -> bool:
+    return can_see_route(user, route)
+
+
+def own_routes(user):
+    """The teacher's own routes, for the cabinet, in every status: the route is composed with
+    the teacher, so a draft in development is theirs to see too."""
+    from ..models import Route
+
+    profile = teacher_profile(user)
+    if profile is None:
+        return Route.objects.none()
+    return Route.objects.filter(teacher=profile)
+
+
+def can_assign_curators(user) -> bool:
+    """The centre head assigns teachers to curators (in bulk)."""
+    return bool(
+        user
+        and user.is_active
+        and user.has_perm("wagtail_iom.add_curatorassignment")
+        and (is_centre_head(user) or not staff_roles(user))
+    )
+
+
+def can_propose_teachers(user) -> bool:
+    """Municipal methodists propose teachers of their municipality for routes."""
+    from ..models import StaffRole
+
+    return bool(
+        user
+        and user.is_active
+        and user.has_perm("wagtail_iom.add_teacherproposal")
+        and (_role_values(user, StaffRole.MUNICIPAL_METHODIST) or is_centre_head(user))
+    )
