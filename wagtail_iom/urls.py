@@ -13,6 +13,8 @@ from .views import (
     cabinet_calendar,
     cabinet_competencies,
     cabinet_profile,
+    cabinet_routes,
+    route_print,
 )
 
 app_name = "wagtail_iom"
@@ -44,6 +46,34 @@ urlpatterns = [
     path("cabinet/calendar/", cabinet_calendar.calendar_settings, name="cabinet_calendar"),
     path("calendar/<str:token>/", cabinet_calendar.personal_feed, name="personal_feed"),
     path("events/<int:event_id>/signup/", cabinet.signup_for_event, name="event_signup"),
+    # The teacher's routes.
+    path("cabinet/routes/", cabinet_routes.route_list, name="cabinet_routes"),
+    path("cabinet/routes/<int:pk>/", cabinet_routes.route_detail, name="cabinet_route"),
+    path(
+        "cabinet/routes/<int:pk>/steps/<str:step_id>/choose/",
+        cabinet_routes.choose_option,
+        name="cabinet_route_choose",
+    ),
+    path(
+        "cabinet/routes/<int:pk>/steps/<str:step_id>/done/",
+        cabinet_routes.mark_step_done,
+        name="cabinet_route_step_done",
+    ),
+    path(
+        "cabinet/routes/<int:pk>/reflection/",
+        cabinet_routes.reflection,
+        name="cabinet_route_reflection",
+    ),
+    path(
+        "cabinet/routes/<int:pk>/correction/",
+        cabinet_routes.request_correction,
+        name="cabinet_route_correction",
+    ),
+    path(
+        "cabinet/routes/<int:pk>/print/<slug:layout>.<str:fmt>",
+        route_print.cabinet_print,
+        name="cabinet_route_print",
+    ),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/signup/done/", accounts.signup_done, name="signup_done"),
     path("accounts/confirm/<str:token>/", accounts.confirm_email, name="confirm_email"),
