@@ -135,6 +135,14 @@ class Route(RevisionMixin, index.Indexed, ClusterableModel):
             }
         )
 
+    def save(self, *args, **kwargs):
+        # Steps are addressed by their stream ids. Wagtail gives ids to the stages (top-level
+        # children) of raw data when saving, but stores a stage's nested raw steps as they are;
+        # reading the stages first makes every step get an id too.
+        for _stage in self.roadmap:
+            pass
+        super().save(*args, **kwargs)
+
     def clean(self):
         from ..services.routes import validate_route
 
