@@ -54,3 +54,25 @@ def test_the_printed_demo_teacher_login_opens_the_cabinet():
     cabinet = client.get(reverse("wagtail_iom:cabinet"))
     assert cabinet.status_code == 200
     assert cabinet.context["upcoming"]
+
+
+def test_demo_routes_cover_every_status_and_every_kind_of_step():
+    from wagtail_iom.models import Route, RouteStatus, RouteTransition
+    from wagtail_iom.services.routes import iter_steps
+
+    call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    first = sorted(Route.objects.values_list("pk", "status"))
+    transitions = RouteTransition.objects.count()
+    call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert sorted(Route.objects.values_list("pk", "status")) == first
+    assert RouteTransition.objects.count() == transitions
+    assert set(RouteStatus.values) == {status for _pk, status in first}
+    kinds = {child.block_type for route in Route.objects.all() for _s, child in iter_steps(route)}
+    assert kinds == {
+        "event",
+        "choose_one",
+        "self_education",
+        "external_course",
+        "mentoring",
+        "task_row",
+    }

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import translation
 
-from sandbox.home.demo import directory, events, site, teachers
+from sandbox.home.demo import directory, events, routes, site, staff, teachers
 from wagtail_iom.competency_framework import load_default_framework
 from wagtail_iom.models import Competency, CompetencyGroup
 
@@ -32,11 +32,13 @@ class Command(BaseCommand):
         event_pages = events.build_events(resource_map)
         admin = site.build_admin()
         profiles = teachers.build_teachers(resource_map, event_pages, admin)
+        people = staff.build_staff(profiles, admin)
+        demo_routes = routes.build_routes(profiles, people)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {counts['municipalities']} municipalities, "
                 f"{counts['schools']} schools, {len(event_pages) + len(teachers.PAST_EVENTS)} events, "
-                f"{len(profiles)} teachers."
+                f"{len(profiles)} teachers, {len(demo_routes)} routes."
             )
         )
         self.stdout.write(
@@ -47,3 +49,6 @@ class Command(BaseCommand):
             f"Teacher: http://127.0.0.1:8000/iom/cabinet/  login: {teachers.TEACHER_EMAIL}  "
             f"password: {teachers.TEACHER_PASSWORD}"
         )
+        with translation.override(settings.LANGUAGE_CODE):
+            roles = ", ".join(f"{name} ({role.label})" for name, _l, _f, role in staff.PEOPLE)
+        self.stdout.write(f"Staff (password {staff.STAFF_PASSWORD}): {roles}")
