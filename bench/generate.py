@@ -36,13 +36,15 @@ class Size:
     municipalities: int
     schools: int
     events: int = 0
-    # teachers: int = 0  (later: 51,000 at region scale)
+    # Routes, one per teacher (the teachers are made with them); the region's teachers number
+    # about 51,000, of whom a fifth follow a route at any time.
+    routes: int = 0
 
 
 SIZES = {
-    "small": Size(municipalities=5, schools=100, events=200),
+    "small": Size(municipalities=5, schools=100, events=200, routes=200),
     # The target scale: one region of the Russian Federation.
-    "region": Size(municipalities=62, schools=2_000, events=20_000),
+    "region": Size(municipalities=62, schools=2_000, events=20_000, routes=10_000),
 }
 
 BATCH_SIZE = 500
@@ -940,8 +942,150 @@ def generate(size: str | Size, seed: int = 1) -> dict:
         result["events"] = generate_events(
             size.events, size.municipalities, seed=seed, rebuild=directory["created"]
         )
+    if size.routes:
+        result["routes"] = generate_routes(size.routes, seed=seed)
     result["analyze_seconds"] = analyze()
     return result
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+ROUTE_USER_PREFIX = "bench-teacher-"
+#: The steps of the one big route the route view, PDF and Word scenarios open.
+BIG_ROUTE_STEPS = 60
+ROUTE_STATUS_CYCLE = [
+    "development", "sent_for_approval", "approved", "implementation", "implementation",
+    "implementation", "completed", "audited", "returned", "implementation",
+]  # fmt: skip
+
+
+def _route_roadmap(steps: int, events: list[int], competencies: list[str], rng) -> list[dict]:
+    """A roadmap of ``steps`` steps spread over the four stages, of every kind."""
+    kinds = ["event", "event", "self_education", "event", "external_course", "mentoring",
+             "task_row", "choose_one"]  # fmt: skip
+    stages = {code: [] for code in ("diagnostic_motivational", "design", "implementation",
+                                    "reflexive")}  # fmt: skip
+    codes = list(stages)
+    for number in range(steps):
+        kind = kinds[number % len(kinds)]
+        comp = rng.sample(competencies, k=min(2, len(competencies)))
+        if kind == "event":
+            value = {"event": events[number % len(events)], "planned_result": "Разработка урока",
+                     "competencies": comp}  # fmt: skip
+        elif kind == "choose_one":
+            value = {"options": [events[(number + k) % len(events)] for k in range(3)],
+                     "competencies": comp}  # fmt: skip
+        elif kind == "self_education":
+            value = {"activity": f"Изучение методической литературы, тема {number}",
+                     "competencies": comp}  # fmt: skip
+        elif kind == "external_course":
+            value = {"place": "Академия Минпросвещения России", "programme": "Школа учителя",
+                     "hours": 36, "competencies": comp}  # fmt: skip
+        elif kind == "mentoring":
+            value = {"mentor": "Иванова Т. П.", "format": "flash", "competencies": comp}
+        else:
+            value = {"deficit": "Оценивание", "educational_task": "Освоить приёмы",
+                     "actions": "Семинар и самообразование"}  # fmt: skip
+        stages[codes[min(3, number * 4 // max(steps, 1))]].append(
+            {"type": kind, "value": value, "id": f"s{number}"}
+        )
+    return [
+        {"type": "stage", "value": {"stage": code, "steps": items}, "id": f"stage-{code}"}
+        for code, items in stages.items()
+    ]
+
+
+def generate_routes(count: int, seed: int = 1) -> dict:
+    """``count`` teachers (users, consents, profiles) with one route each, in bulk.
+
+    Every route has a short roadmap (four steps) but one, the first, which has
+    :data:`BIG_ROUTE_STEPS` steps of every kind. Idempotent: kept when ``count`` routes of the
+    bench teachers exist.
+    """
+    import datetime
+
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from wagtail_iom.models import (
+        Competency,
+        EventPage,
+        PersonalDataConsent,
+        Route,
+        School,
+        TeacherProfile,
+    )
+
+    started = time.perf_counter()
+    User = get_user_model()
+    existing = Route.objects.filter(teacher__user__username__startswith=ROUTE_USER_PREFIX)
+    big = existing.order_by("pk").first()
+    if existing.count() == count and big is not None:
+        return {"routes": count, "created": False, "seconds": 0.0, "big_route": big.pk}
+    with transaction.atomic():
+        User.objects.filter(username__startswith=ROUTE_USER_PREFIX).delete()
+        rng = random.Random(f"routes-{seed}")
+        schools = list(School.objects.values_list("pk", "municipality_id")[:2000])
+        event_ids = list(EventPage.objects.live().values_list("pk", flat=True)[:500])
+        competencies = [str(pk) for pk in Competency.objects.values_list("pk", flat=True)]
+        users = User.objects.bulk_create(
+            [
+                User(
+                    username=f"{ROUTE_USER_PREFIX}{n:06d}",
+                    email=f"t{n}@bench.example",
+                    password=make_password(None),  # unusable: nobody signs in as them
+                    is_active=True,
+                )  # fmt: skip
+                for n in range(count)
+            ],
+            batch_size=BATCH_SIZE,
+        )
+        consents = PersonalDataConsent.objects.bulk_create(
+            [
+                PersonalDataConsent(
+                    user=u, consent_version="bench", consent_text="bench", text_sha256="0" * 64
+                )  # fmt: skip
+                for u in users
+            ],
+            batch_size=BATCH_SIZE,
+        )
+        names = [("Иванова", "Мария"), ("Петров", "Иван"), ("Смирнова", "Анна"),
+                 ("Кузнецов", "Дмитрий"), ("Соколова", "Елена")]  # fmt: skip
+        profiles = []
+        for n, (user, consent) in enumerate(zip(users, consents, strict=True)):
+            school, municipality = schools[n % len(schools)] if schools else (None, None)
+            last, first = names[n % len(names)]
+            profiles.append(
+                TeacherProfile(
+                    user=user,
+                    consent=consent,
+                    last_name=f"{last}-{n}",
+                    first_name=first,
+                    school_id=school,
+                    municipality_id=municipality,
+                )  # fmt: skip
+            )
+        profiles = TeacherProfile.objects.bulk_create(profiles, batch_size=BATCH_SIZE)
+        start = datetime.date.today() - datetime.timedelta(days=60)
+        routes = []
+        for n, profile in enumerate(profiles):
+            steps = BIG_ROUTE_STEPS if n == 0 else 4
+            route = Route(
+                teacher=profile,
+                starts_on=start,
+                ends_on=start + datetime.timedelta(days=365),
+                status=ROUTE_STATUS_CYCLE[n % len(ROUTE_STATUS_CYCLE)],
+                goal="Повысить уровень предметных и методических компетенций.",
+                roadmap=_route_roadmap(steps, event_ids or [0], competencies, rng),
+            )
+            routes.append(route)
+        routes = Route.objects.bulk_create(routes, batch_size=BATCH_SIZE)
+    return {
+        "routes": count,
+        "created": True,
+        "seconds": round(time.perf_counter() - started, 1),
+        "big_route": routes[0].pk,
+    }
 
 
 # --- import files ------------------------------------------------------------------------------
