@@ -209,6 +209,8 @@ def test_the_cabinet_splits_current_and_earlier_sign_ups(teacher_client, teacher
     assert {r.event.pk for r in response.context["history"]} == {past.pk, cancelled.pk}
     overview = teacher_client.get(reverse("wagtail_iom:cabinet"))
     assert overview.status_code == 200
+    head, body = overview.content.decode().split("</title>", 1)
+    assert "iom-deficits-title" in body and "iom-deficits-title" not in head
     assert [r.event.pk for r in overview.context["upcoming"]] == [soon.pk]
     assert overview.context["counts"]["confirmed"] == 1
 
