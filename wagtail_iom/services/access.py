@@ -271,3 +271,31 @@ def can_propose_teachers(user) -> bool:
         and user.has_perm("wagtail_iom.add_teacherproposal")
         and (_role_values(user, StaffRole.MUNICIPAL_METHODIST) or is_centre_head(user))
     )
+
+
+# Staff roles and proposals (the "Curators" admin screens, viewsets_staff.py).
+
+
+def can_manage_staff_roles(user, action="view") -> bool:
+    """Giving and taking staff roles: the model permission ("add", "change", "delete", "view"
+    a staff role) held by the centre head, a superuser, or centre staff without a scoped role.
+    A curator, methodist or school head never manages roles, whatever their groups say."""
+    return bool(
+        user
+        and user.is_active
+        and user.has_perm(f"wagtail_iom.{action}_staffmembership")
+        and (is_centre_head(user) or not staff_roles(user))
+    )
+
+
+def teachers_proposable_by(user):
+    """The teachers a user may propose for a route: a municipal methodist those of the own
+    municipalities, the centre head anyone; nobody else any."""
+    from ..models import StaffRole, TeacherProfile
+
+    if not can_propose_teachers(user):
+        return TeacherProfile.objects.none()
+    if is_centre_head(user):
+        return TeacherProfile.objects.all()
+    municipalities = [m.municipality_id for m in _role_values(user, StaffRole.MUNICIPAL_METHODIST)]
+    return TeacherProfile.objects.filter(municipality_id__in=municipalities)
