@@ -34,6 +34,7 @@ from ..models import (
     RouteTransition,
     StepCompletion,
 )
+from ..route_notifications import route_status_changed
 from . import access
 
 
@@ -306,5 +307,7 @@ def transition(route, to_status, user, comment="") -> RouteTransition:
         )
         current.status = to_status
         current.save(update_fields=["status", "updated_at"])
+        # The school head and the methodists get the printed route once this commits.
+        route_status_changed(current, to_status, transition=record)
     route.status = to_status
     return record
