@@ -57,11 +57,19 @@ def _event_page_chooser(**kwargs):
 
 
 class CompetenciesBlock(blocks.MultipleChoiceBlock):
+    """Competency ids. Reading a stored value needs no query: Wagtail's own ``to_python``
+    builds the field (and so reads the framework) for every value, once per step."""
+
     def __init__(self, **kwargs):
         kwargs.setdefault("choices", competency_choices)
         kwargs.setdefault("required", False)
         kwargs.setdefault("label", _("Targeted competencies"))
         super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value is None:
+            return []
+        return [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
 
 
 class EventStepBlock(blocks.StructBlock):
