@@ -118,7 +118,64 @@ def build_scenarios(client, size, dataset=None, visitor=None):
     scenarios = directory_scenarios(client, size)
     if dataset and dataset.get("events"):
         scenarios += event_scenarios(visitor or client, dataset["events"])
+    if dataset and dataset.get("routes"):
+        scenarios += route_scenarios(client, dataset["routes"])
     return scenarios
+
+
+def route_scenarios(client, routes):
+    """The admin's route listing over every route, and one 60-step route: its page in the
+    teacher's cabinet, the admin editor, the print view, the PDF and the Word file."""
+    from django.test import Client
+    from django.urls import reverse
+
+    from bench.generate import BIG_ROUTE_STEPS
+    from wagtail_iom.models import Route, RouteLayout
+    from wagtail_iom.services import route_documents
+
+    route = Route.objects.select_related("teacher__user").get(pk=routes["big_route"])
+    teacher = Client()
+    teacher.force_login(route.teacher.user)
+    listing = reverse("wagtail_iom_routes:list")
+    n = f"{routes['routes']:,}"
+    name = route.teacher.last_name
+
+    def document(fmt):
+        def run():
+            data = route_documents.route_document(Route.objects.get(pk=route.pk), RouteLayout.FULL)
+            body = getattr(route_documents, f"render_{fmt}")(data)
+            if not body:
+                raise BenchFailure(f"empty {fmt}")
+
+        return run
+
+    return [
+        Scenario(
+            f"routes: admin listing ({n} routes)", get(client, listing, must_contain=name[:4])
+        ),
+        Scenario(
+            "routes: admin listing, status filter",
+            get(client, listing + "?status=implementation"),
+        ),
+        Scenario(
+            f"routes: cabinet route page ({BIG_ROUTE_STEPS} steps)",
+            get(teacher, reverse("wagtail_iom:cabinet_route", args=[route.pk]), must_contain=name),
+        ),
+        Scenario(
+            f"routes: admin editor ({BIG_ROUTE_STEPS} steps)",
+            get(client, reverse("wagtail_iom_routes:edit", args=[route.pk])),
+        ),
+        Scenario(
+            f"routes: print view ({BIG_ROUTE_STEPS} steps)",
+            get(
+                teacher,
+                reverse("wagtail_iom:cabinet_route_print", args=[route.pk, "full", "html"]),
+                must_contain=name,
+            ),
+        ),
+        Scenario(f"routes: PDF ({BIG_ROUTE_STEPS} steps)", document("pdf")),
+        Scenario(f"routes: Word ({BIG_ROUTE_STEPS} steps)", document("docx")),
+    ]
 
 
 def get(client, url, must_contain=None, status=200, **headers):

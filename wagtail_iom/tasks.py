@@ -58,3 +58,20 @@ def send_reminder(registration_id, date, language=None):
 def send_day_before_reminders():
     """Periodic (hourly): a ``send_reminder`` task for every sign-up with a session tomorrow."""
     return notifications.send_day_before_reminders()
+
+
+@shared_task(name="wagtail_iom.notify_route_correction", **MAIL_RETRY)
+def notify_route_correction(comment_id, language=None):
+    """A teacher's request for a correction of the route: e-mail the curator (once)."""
+    from .services.route_cabinet import send_correction_request
+
+    return send_correction_request(comment_id, language=language)
+
+
+@shared_task(name="wagtail_iom.notify_route_status", **MAIL_RETRY)
+def notify_route_status(route_id, transition_id, language=None):
+    """A route was sent for approval or approved: e-mail its PDF to the school heads of the
+    teacher's school and the methodists of the teacher's municipality (each once)."""
+    from .route_notifications import send_route_status
+
+    return send_route_status(route_id, transition_id, language=language)

@@ -97,3 +97,77 @@ def register_teacher_viewset():
     from .viewsets_teachers import TeacherViewSet
 
     return TeacherViewSet()
+
+
+# Curators: staff roles, assigning teachers to curators, proposals (viewsets_staff.py).
+@hooks.register("register_admin_viewset")
+def register_curators_viewsets():
+    from .viewsets_staff import CuratorsViewSetGroup, register_staff_role_policy
+
+    register_staff_role_policy()
+    return CuratorsViewSetGroup()
+
+
+@hooks.register("register_log_actions")
+def register_curator_log_actions(actions):
+    from .viewsets_staff import register_log_actions
+
+    register_log_actions(actions)
+
+
+@hooks.register("register_permissions")
+def register_curator_permissions():
+    from .viewsets_staff import permissions_to_register
+
+    return permissions_to_register()
+
+
+# Printed routes (ИОМ): the route document in its three layouts as HTML, PDF and Word, for the
+# staff who may see the route: reverse("wagtail_iom_route_print:print", args=(pk, layout, fmt)).
+@hooks.register("register_admin_urls")
+def register_route_print_urls():
+    from django.urls import include, path
+
+    from .views import route_print
+
+    return [
+        path(
+            "iom/routes/",
+            include(
+                (route_print.admin_urlpatterns(), route_print.ADMIN_NAMESPACE),
+                namespace=route_print.ADMIN_NAMESPACE,
+            ),
+        )
+    ]
+
+
+# Routes (ИОМ) in the admin: the listing and editor, the workflow, the "new route" flow
+# (viewsets_routes.py). The permission policy is registered before the viewset is built, so
+# that Wagtail's own per-object checks (bulk actions, the snippets API) ask the access module.
+@hooks.register("register_admin_viewset")
+def register_route_viewset():
+    from wagtail.permissions import policy_registry, register_permission_policy
+
+    from .models import Route
+    from .viewsets_routes import RoutePermissionPolicy, RouteViewSet
+
+    if not isinstance(policy_registry.get_by_type(Route, fallback=False), RoutePermissionPolicy):
+        register_permission_policy(Route, RoutePermissionPolicy(Route), exact_class=True)
+    return RouteViewSet()
+
+
+def _route_delete_bulk_action():
+    from .viewsets_routes import RouteDeleteBulkAction
+
+    return RouteDeleteBulkAction
+
+
+# Registered after Wagtail's own snippet bulk delete (order=1), which it replaces for routes.
+hooks.register("register_bulk_action", _route_delete_bulk_action(), order=1)
+
+
+@hooks.register("register_log_actions")
+def register_route_log_actions(actions):
+    from .viewsets_routes import TRANSITION_LOG_ACTION, RouteTransitionLogFormatter
+
+    actions.register_action(TRANSITION_LOG_ACTION)(RouteTransitionLogFormatter)
