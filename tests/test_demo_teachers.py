@@ -76,3 +76,8 @@ def test_demo_routes_cover_every_status_and_every_kind_of_step():
         "mentoring",
         "task_row",
     }
+
+
+def test_loading_the_demo_sends_no_e_mail(mailoutbox):
+    call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert mailoutbox == []

@@ -378,12 +378,23 @@ def route_urls(route):
     }
 
 
+#: What the button that moves a route to a status says: the action, not the status.
+TRANSITION_ACTIONS = {
+    RouteStatus.SENT_FOR_APPROVAL: _("Send for approval"),
+    RouteStatus.APPROVED: _("Approve"),
+    RouteStatus.RETURNED: _("Return for revision"),
+    RouteStatus.IMPLEMENTATION: _("Start the implementation"),
+    RouteStatus.COMPLETED: _("Mark as completed"),
+    RouteStatus.AUDITED: _("Record the audit"),
+}
+
+
 def transition_buttons(route, user):
     viewset = Route.snippet_viewset
     return [
         {
             "to": to,
-            "label": RouteStatus(to).label,
+            "label": TRANSITION_ACTIONS.get(to, RouteStatus(to).label),
             "url": reverse(viewset.get_url_name("transition"), args=[quote(route.pk), to]),
         }
         for to in allowed_transitions(route, user)
@@ -820,6 +831,23 @@ class RouteTransitionView(RouteActionMixin, WagtailAdminTemplateMixin, FormView)
 
     def get_page_subtitle(self):
         return str(self.route)
+
+    def get_breadcrumbs_items(self):
+        urls = route_urls(self.route)
+        route_url = (
+            urls["edit"]
+            if route_builder.can_change_content(self.request.user, self.route)
+            else urls["inspect"]
+        )
+        return [
+            *self.breadcrumbs_items,
+            {
+                "url": reverse(Route.snippet_viewset.get_url_name("list")),
+                "label": capfirst(Route._meta.verbose_name_plural),
+            },
+            {"url": route_url, "label": str(self.route)},
+            {"url": "", "label": self.get_page_title()},
+        ]
 
     def form_valid(self, form):
         before = self.route.status

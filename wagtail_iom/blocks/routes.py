@@ -97,7 +97,10 @@ class ChooseOneStepBlock(blocks.StructBlock):
     """Two to five events offered; the teacher picks one, which becomes an event step."""
 
     options = blocks.ListBlock(
-        _event_page_chooser(), min_num=2, max_num=5, label=_("Events to choose from")
+        _event_page_chooser(label=_("Event")),
+        min_num=2,
+        max_num=5,
+        label=_("Events to choose from"),
     )
     planned_result = blocks.TextBlock(label=_("Planned result"), required=False)
     competencies = CompetenciesBlock()

@@ -157,8 +157,8 @@ class RouteTransition(models.Model):
     route = models.ForeignKey(
         Route, verbose_name=_("route"), on_delete=models.CASCADE, related_name="transitions"
     )
-    from_status = models.CharField(_("from"), max_length=32, choices=RouteStatus.choices)
-    to_status = models.CharField(_("to"), max_length=32, choices=RouteStatus.choices)
+    from_status = models.CharField(_("previous status"), max_length=32, choices=RouteStatus.choices)
+    to_status = models.CharField(_("new status"), max_length=32, choices=RouteStatus.choices)
     by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),

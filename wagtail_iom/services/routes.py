@@ -276,8 +276,11 @@ def allowed_transitions(route, user) -> list[str]:
     ]
 
 
-def transition(route, to_status, user, comment="") -> RouteTransition:
+def transition(route, to_status, user, comment="", notify=True) -> RouteTransition:
     """Move ``route`` to ``to_status`` as ``user``; refused with :class:`RouteError`.
+
+    With ``notify`` (the default) the school head and the methodists are e-mailed the printed
+    route when it is sent for approval and when it is approved; demo data passes False.
 
     The route's row is locked, so that two people approving and returning at once are served
     one after the other and the second sees the first one's status.
@@ -308,6 +311,7 @@ def transition(route, to_status, user, comment="") -> RouteTransition:
         current.status = to_status
         current.save(update_fields=["status", "updated_at"])
         # The school head and the methodists get the printed route once this commits.
-        route_status_changed(current, to_status, transition=record)
+        if notify:
+            route_status_changed(current, to_status, transition=record)
     route.status = to_status
     return record

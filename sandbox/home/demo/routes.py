@@ -195,7 +195,7 @@ def build_routes(profiles, people):
             route.save_revision(user=people["curator"])
             for step in PATHS[ORDER[index % len(ORDER)]]:
                 actor = route.curator if actors[step] == people["curator"] else actors[step]
-                routes.transition(route, step, actor, comment=COMMENTS.get(step, ""))
+                routes.transition(route, step, actor, comment=COMMENTS.get(step, ""), notify=False)
         built.append(route)
     return built
 
