@@ -886,3 +886,40 @@ def test_saving_is_refused_when_the_route_was_sent_meanwhile(curator_client, wor
     assert route.goal != "Поздно"
     assert route.status == RouteStatus.SENT_FOR_APPROVAL
     assert route.revisions.count() == revisions
+
+
+def test_saving_keeps_an_option_the_teacher_picked_while_the_editor_was_open(
+    curator_client, world, resource_map, monkeypatch
+):
+    from wagtail_iom.services import route_cabinet
+    from wagtail_iom.viewsets_routes import RouteAdminForm
+
+    route = world["routes"]["a"]
+    first = make_event(resource_map, slug="pick-1", title="Курс 1")
+    second = make_event(resource_map, slug="pick-2", title="Курс 2")
+    response = curator_client.post(
+        url("edit", route.pk), form_data(route, steps=[choose_one_step(first, second)])
+    )
+    assert response.status_code == 302
+    route.refresh_from_db()
+    (step,) = [child for _stage, child in iter_steps(route)]
+    assert step.block_type == "choose_one"
+    # The curator's next save carries the choose-one step, with its id, as loaded.
+    data = form_data(route, steps=[choose_one_step(first, second)], goal="Правка куратора")
+    data["roadmap-0-id"] = route.roadmap[0].id
+    data["roadmap-0-value-steps-0-id"] = step.id
+    original = RouteAdminForm.clean
+
+    def clean_while_the_teacher_chooses(self):
+        route_cabinet.choose_option(
+            Route.objects.get(pk=route.pk), step.id, second.pk, route.teacher.user
+        )
+        return original(self)
+
+    monkeypatch.setattr(RouteAdminForm, "clean", clean_while_the_teacher_chooses)
+    response = curator_client.post(url("edit", route.pk), data)
+    assert response.status_code == 302
+    route.refresh_from_db()
+    assert route.goal == "Правка куратора"
+    (kept,) = [child for _stage, child in iter_steps(route)]
+    assert (kept.id, kept.block_type, kept.value["event"].pk) == (step.id, "event", second.pk)

@@ -69,6 +69,7 @@ from .services.routes import (
     EDITABLE_STATUSES,
     RouteError,
     allowed_transitions,
+    keep_teacher_choices,
     period_errors,
     route_steps,
     route_warnings,
@@ -502,6 +503,8 @@ class RouteEditView(VisibleRouteMixin, snippet_views.EditView):
                 )
             self.form.instance.status = current.status
             self.form.instance.reflection = current.reflection
+            # Options the teacher picked meanwhile stay picked.
+            keep_teacher_choices(self.form.instance, current)
             return super().save_instance()
 
     @cached_property

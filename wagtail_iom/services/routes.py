@@ -315,3 +315,29 @@ def transition(route, to_status, user, comment="", notify=True) -> RouteTransiti
             route_status_changed(current, to_status, transition=record)
     route.status = to_status
     return record
+
+
+def keep_teacher_choices(route, stored) -> int:
+    """Put back into ``route`` (an editor's copy) the choices its teacher made meanwhile.
+
+    A teacher's choice turns a choose-one step into an event step with the same id
+    (:func:`wagtail_iom.services.route_cabinet.choose_option`). A curator who opened the editor
+    before that still holds the choose-one step: saving it as it is would undo the teacher's
+    choice. Every choose-one step of ``route`` that ``stored`` (the route as saved now) holds as
+    an event step is replaced by that event step. Returns how many were kept.
+    """
+    chosen = {
+        child.id: child.value
+        for _stage, child in iter_steps(stored)
+        if child.block_type == "event" and child.id
+    }
+    kept = 0
+    if not chosen:
+        return kept
+    for stage in route.roadmap:
+        steps = stage.value["steps"]
+        for index, child in enumerate(steps):
+            if child.block_type == "choose_one" and child.id in chosen:
+                steps[index] = ("event", chosen[child.id], child.id)
+                kept += 1
+    return kept
