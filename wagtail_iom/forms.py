@@ -14,21 +14,28 @@ class DirectoryImportUploadForm(forms.Form):
     )
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        name = upload.name.lower()
-        if not name.endswith((".csv", ".txt", ".xlsx")):
-            raise forms.ValidationError(
-                _("Upload a .csv or .xlsx file; “%(name)s” is neither."),
-                code="file_type",
-                params={"name": upload.name},
-            )
-        limit = iom_settings.IMPORT_MAX_UPLOAD_SIZE
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("The file is %(size)s; files up to %(limit)s are accepted. Split it into parts."),
-                code="file_size",
-                params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
-            )
-        if upload.size == 0:
-            raise forms.ValidationError(_("The file is empty."), code="file_empty")
-        return upload
+        return check_upload(
+            self.cleaned_data["file"],
+            extensions=(".csv", ".txt", ".xlsx"),
+            limit=iom_settings.IMPORT_MAX_UPLOAD_SIZE,
+            wrong_type=_("Upload a .csv or .xlsx file; “%(name)s” is neither."),
+        )
+
+
+def check_upload(upload, *, extensions, limit, wrong_type):
+    """An uploaded table's name, size and emptiness, with a message for each problem.
+
+    ``wrong_type`` is the message for a name without one of ``extensions`` (``%(name)s`` is
+    the file's name); ``limit`` is in bytes.
+    """
+    if not upload.name.lower().endswith(tuple(extensions)):
+        raise forms.ValidationError(wrong_type, code="file_type", params={"name": upload.name})
+    if upload.size > limit:
+        raise forms.ValidationError(
+            _("The file is %(size)s; files up to %(limit)s are accepted. Split it into parts."),
+            code="file_size",
+            params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
+        )
+    if upload.size == 0:
+        raise forms.ValidationError(_("The file is empty."), code="file_empty")
+    return upload

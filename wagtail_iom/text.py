@@ -1,5 +1,12 @@
 """Small text helpers shared by models and services."""
 
+from django.db.models import Q
+
+#: The name fields of a person (TeacherProfile, PendingTeacherName).
+PERSON_NAME_FIELDS = ("last_name", "first_name", "patronymic")
+#: Words of a name search beyond this many are ignored (a query, not a text).
+NAME_SEARCH_MAX_WORDS = 5
+
 
 def name_key(text: str) -> str:
     """How names are compared: case, ё/е and runs of spaces do not matter.
@@ -9,3 +16,23 @@ def name_key(text: str) -> str:
     «Гимназия» and «ГИМНАЗИЯ» both in.
     """
     return " ".join(text.replace("ё", "е").replace("Ё", "Е").split()).casefold()
+
+
+def name_search(query: str, fields=PERSON_NAME_FIELDS) -> Q:
+    """A filter for names: every word of ``query`` occurs in one of the name ``fields``.
+
+    Names are not in the search index, so this runs in the database. SQLite's ``LIKE`` folds
+    only ASCII letters, so «петр» would miss «Петров» there: each word is also tried
+    lower-case, capitalised and upper-case, and with «е» for «ё», which names are often typed
+    without.
+    """
+    condition = Q()
+    for word in query.split()[:NAME_SEARCH_MAX_WORDS]:
+        variants = {word, word.lower(), word.capitalize(), word.upper()}
+        variants |= {v.replace("ё", "е").replace("Ё", "Е") for v in variants}
+        matches_word = Q()
+        for field in fields:
+            for variant in variants:
+                matches_word |= Q(**{f"{field}__icontains": variant})
+        condition &= matches_word
+    return condition

@@ -14,7 +14,6 @@ may not see is not found (404), and only users who may enter diagnostics create 
 import django_filters
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from modelcluster.forms import BaseChildFormSet
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
@@ -31,27 +30,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from .models import DiagnosticLevel, DiagnosticProcedure, DiagnosticResult, TeacherProfile
 from .services import access
-
-
-def name_search(fields, query):
-    """A filter for names: every word of ``query`` is inside one of the name ``fields``.
-
-    SQLite's ``LIKE`` folds only ASCII letters, so «петр» would miss «Петров» there: each word
-    is also tried lower-case, capitalised and upper-case, and with «е» for «ё», which names
-    are often typed without.
-    """
-    condition = Q()
-    for word in query.split():
-        variants = set()
-        for text in (word, word.replace("ё", "е").replace("Ё", "Е")):
-            variants.update({text, text.lower(), text.upper(), text.capitalize()})
-        matches_word = Q()
-        for field in fields:
-            for variant in variants:
-                matches_word |= Q(**{f"{field}__icontains": variant})
-        condition &= matches_word
-    return condition
-
+from .text import name_search
 
 # The teacher chooser ---------------------------------------------------------------------
 
@@ -71,7 +50,7 @@ class TeacherSearchForm(BaseFilterForm):
         if query:
             self.is_searching = True
             self.search_query = query
-            objects = objects.filter(name_search(["last_name"], query))
+            objects = objects.filter(name_search(query, ["last_name"]))
         return objects
 
 
@@ -220,7 +199,7 @@ class DiagnosticResultIndexView(generic.IndexView):
     def search_queryset(self, queryset):
         if not self.is_searching:
             return queryset
-        return queryset.filter(name_search(self.search_fields, self.search_query))
+        return queryset.filter(name_search(self.search_query, self.search_fields))
 
 
 class DiagnosticResultCreateView(generic.CreateView):

@@ -75,7 +75,8 @@ from .services.routes import (
     route_warnings,
     transition,
 )
-from .viewsets_diagnostics import name_search, teacher_chooser_viewset
+from .text import name_search
+from .viewsets_diagnostics import teacher_chooser_viewset
 
 TEMPLATES = "wagtail_iom/admin/routes/"
 TRANSITION_LOG_ACTION = "wagtail_iom.route_transition"
@@ -198,8 +199,8 @@ class RouteIndexView(snippet_views.IndexView):
             return queryset
         return queryset.filter(
             name_search(
-                ["teacher__last_name", "teacher__first_name", "teacher__patronymic"],
                 self.search_query,
+                ["teacher__last_name", "teacher__first_name", "teacher__patronymic"],
             )
         )
 

@@ -8,7 +8,6 @@ reaches only the teachers they may see.
 
 import django_filters
 from django.contrib.admin.utils import unquote
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +32,7 @@ from .forms_profile import check_school_municipality, school_field
 from .models import Municipality, QualificationCategory, School, TeacherProfile
 from .services import access
 from .services import profile as profile_service
+from .text import name_search
 
 
 class TeacherFilterSet(WagtailFilterSet):
@@ -121,15 +121,7 @@ class TeacherIndexView(generic.IndexView):
         """
         if not self.is_searching:
             return queryset
-        for word in self.search_query.split()[:5]:
-            variants = {word, word.lower(), word.capitalize(), word.upper()}
-            variants |= {v.replace("ё", "е").replace("Ё", "Е") for v in variants}
-            match = Q()
-            for variant in variants:
-                for field in ("last_name", "first_name", "patronymic"):
-                    match |= Q(**{f"{field}__icontains": variant})
-            queryset = queryset.filter(match)
-        return queryset
+        return queryset.filter(name_search(self.search_query))
 
 
 class TeacherEditView(VisibleTeachersMixin, generic.EditView):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +33,7 @@ from ..models import (
     TeacherProposal,
     TeacherProposalStatus,
 )
+from ..text import name_search
 from . import access
 
 # Log actions (registered with a label and message in viewsets_staff.register_log_actions).
@@ -158,14 +159,8 @@ def filter_teachers(
         queryset = queryset.filter(pk__in=current.values("teacher_id"))
     elif has_curator is False:
         queryset = queryset.exclude(pk__in=current.values("teacher_id"))
-    for word in (search or "").split()[:5]:
-        variants = {word, word.lower(), word.capitalize(), word.upper()}
-        variants |= {v.replace("ё", "е").replace("Ё", "Е") for v in variants}
-        match = Q()
-        for variant in variants:
-            for name_field in ("last_name", "first_name", "patronymic"):
-                match |= Q(**{f"{name_field}__icontains": variant})
-        queryset = queryset.filter(match)
+    if search:
+        queryset = queryset.filter(name_search(search))
     return queryset
 
 

@@ -8,7 +8,6 @@ anyone else gets 403. The work is done by :mod:`wagtail_iom.services.attendance`
 from django import forms
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
-from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.formats import date_format
@@ -19,6 +18,7 @@ from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from ..conf import iom_settings
+from ..forms import check_upload
 from ..models import EventPage, EventSession
 from ..services import access
 from ..services import attendance as service
@@ -37,23 +37,12 @@ class AttendanceUploadForm(forms.Form):
     )
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith(service.UPLOAD_EXTENSIONS):
-            raise forms.ValidationError(
-                _("Upload a .csv, .xlsx or .txt file; “%(name)s” is none of these."),
-                code="file_type",
-                params={"name": upload.name},
-            )
-        limit = iom_settings.ATTENDANCE_UPLOAD_MAX_SIZE
-        if upload.size > limit:
-            raise forms.ValidationError(
-                _("The file is %(size)s; files up to %(limit)s are accepted. Split it into parts."),
-                code="file_size",
-                params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
-            )
-        if upload.size == 0:
-            raise forms.ValidationError(_("The file is empty."), code="file_empty")
-        return upload
+        return check_upload(
+            self.cleaned_data["file"],
+            extensions=service.UPLOAD_EXTENSIONS,
+            limit=iom_settings.ATTENDANCE_UPLOAD_MAX_SIZE,
+            wrong_type=_("Upload a .csv, .xlsx or .txt file; “%(name)s” is none of these."),
+        )
 
 
 def forbidden(request, reason):
