@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 
 from django.db import transaction
 
-from wagtail_iom.validators import inn_check_digit
+from wagtail_iom.core.validators import inn_check_digit
 
 
 @dataclass(frozen=True)
@@ -324,7 +324,7 @@ def _fill_derived_fields(objects):
     if not objects:
         return
     if any(f.name == "name_key" for f in objects[0]._meta.concrete_fields):
-        from wagtail_iom.text import name_key
+        from wagtail_iom.core.text import name_key
 
         for obj in objects:
             obj.name_key = name_key(obj.name)
@@ -784,6 +784,7 @@ def generate_events(
     from django.db import transaction
     from wagtail.models import Page, Site
 
+    from wagtail_iom.events.calendar import bump_feed_version, session_fingerprint
     from wagtail_iom.models import (
         Competency,
         EventPage,
@@ -791,7 +792,6 @@ def generate_events(
         EventSessionCalendarState,
         Municipality,
     )
-    from wagtail_iom.services.calendar import bump_feed_version, session_fingerprint
 
     started = time.perf_counter()
     start = start or default_events_start()

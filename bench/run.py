@@ -131,7 +131,7 @@ def route_scenarios(client, routes):
 
     from bench.generate import BIG_ROUTE_STEPS
     from wagtail_iom.models import Route, RouteLayout
-    from wagtail_iom.services import route_documents
+    from wagtail_iom.routes import documents as route_documents
 
     route = Route.objects.select_related("teacher__user").get(pk=routes["big_route"])
     teacher = Client()
@@ -194,11 +194,8 @@ def directory_scenarios(client, size):
     from django.utils.http import urlencode
 
     from bench.generate import make_directory_csv
+    from wagtail_iom.directory.importing import apply_directory_import, plan_directory_import
     from wagtail_iom.models import Municipality, School
-    from wagtail_iom.services.directory_import import (
-        apply_directory_import,
-        plan_directory_import,
-    )
 
     schools = admin_index_url(School)
     municipality = Municipality.objects.order_by("pk").first()
@@ -255,8 +252,8 @@ def event_scenarios(client, events):
     from django.utils.http import urlencode
 
     from bench.generate import RESOURCE_MAP_SLUG, SEARCH_TITLE_FRAGMENT
+    from wagtail_iom.events import calendar as calendar_service
     from wagtail_iom.models import ResourceMapPage
-    from wagtail_iom.services import calendar as calendar_service
 
     map_url = events["map_url"]
     resource_map = ResourceMapPage.objects.get(url_path__endswith=f"/{RESOURCE_MAP_SLUG}/")

@@ -1,5 +1,5 @@
 """The demo institute site that shows wagtail-iom at work."""
 
-from .celery import app as celery_app
+from sandbox.celery import app as celery_app
 
 __all__ = ["celery_app"]

@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.utils import translation
 
 from tests.factories import SuperUserFactory, make_resource_map
 
@@ -48,3 +49,11 @@ def other_teacher(db):
 def teacher_client(client, teacher):
     client.force_login(teacher.user)
     return client
+
+
+@pytest.fixture
+def english_messages():
+    """Service tests read messages in the source language; tests/test_translations.py covers
+    Russian. Modules use it with ``pytest.mark.usefixtures("english_messages")``."""
+    with translation.override("en"):
+        yield

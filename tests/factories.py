@@ -3,8 +3,8 @@
 import factory
 from django.contrib.auth import get_user_model
 
+from wagtail_iom.core.validators import inn_check_digit
 from wagtail_iom.models import Competency, CompetencyGroup, Municipality, School, SchoolKind
-from wagtail_iom.validators import inn_check_digit
 
 
 def valid_inn(n: int) -> str:

@@ -1,3 +1,5 @@
+"""The app's configuration: what happens once Django has loaded every app."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -9,8 +11,20 @@ class WagtailIOMAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        # Imported for their side effects: system checks, the settings reload receiver and the
-        # receivers that keep calendar feeds in step with publishing.
-        from . import checks, conf, signal_handlers  # noqa: F401
+        # Imported for their side effects: the system checks and the settings reload receiver
+        # register themselves, and the Celery tasks, so that domains can start them by name
+        # (core.mail.enqueue_on_commit) in any process.
+        from wagtail_iom import checks, conf, tasks  # noqa: F401
 
-        signal_handlers.connect_delete_receivers()
+        # The receivers that keep calendar states, waiting lists and feeds in step with
+        # publishing.
+        from wagtail_iom.events import receivers
+
+        receivers.connect_delete_receivers()
+
+        # Permission policies, before any admin view asks Wagtail's policy registry.
+        from wagtail_iom.curators import permissions as curator_permissions
+        from wagtail_iom.routes import permissions as route_permissions
+
+        curator_permissions.register()
+        route_permissions.register()

@@ -6,8 +6,8 @@ import zoneinfo
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
-from .conf import DEFAULTS, SETTING_NAME, iom_settings
-from .event_kinds import EventTrack
+from wagtail_iom.conf import DEFAULTS, SETTING_NAME, iom_settings
+from wagtail_iom.events.kinds import EventTrack
 
 POSITIVE_INTEGER_KEYS = (
     "IMPORT_MAX_UPLOAD_SIZE",
@@ -21,6 +21,7 @@ POSITIVE_INTEGER_KEYS = (
     "LOGIN_MAX_FAILURES",
     "LOGIN_LOCKOUT_SECONDS",
     "ATTENDANCE_UPLOAD_MAX_SIZE",
+    "ROUTE_EVIDENCE_MAX_SIZE",
     "ROUTE_MIN_MONTHS",
     "ROUTE_MAX_MONTHS",
 )
@@ -124,7 +125,7 @@ def _check_diagnostics_thresholds(user):
 
 
 def _check_routes(user):
-    from .models.routes import RouteLayout
+    from wagtail_iom.routes.models import RouteLayout
 
     errors = []
     shortest = user.get("ROUTE_MIN_MONTHS", DEFAULTS["ROUTE_MIN_MONTHS"])

@@ -30,7 +30,7 @@ DEFAULTS = {
     # Previews of directory imports that were never applied are deleted after this many days.
     "IMPORT_PREVIEW_RETENTION_DAYS": 7,
     # Events: the timezone new events are in (None: the project's TIME_ZONE), and extra kinds
-    # of event as (code, label, track) triples added to the defaults of event_kinds.py.
+    # of event as (code, label, track) triples added to the defaults of events/kinds.py.
     "EVENT_DEFAULT_TIMEZONE": None,
     "EVENT_KINDS_EXTRA": [],
     # The resource map: events per page of the list.
@@ -61,8 +61,11 @@ DEFAULTS = {
     "DIAGNOSTICS_PROFICIT_FROM": 85,
     # Attendance uploads (lists of attendees' e-mails): the largest file accepted, in bytes.
     "ATTENDANCE_UPLOAD_MAX_SIZE": 1024 * 1024,
-    # Routes: the shortest and longest period a route may cover, in months (000 §5.12: at most
-    # three years; 003 plans half a year to a year), and the printed layout used by default:
+    # Evidence a teacher attaches to a route step (a scan, a photo, a certificate): the largest
+    # file accepted, in bytes.
+    "ROUTE_EVIDENCE_MAX_SIZE": 10 * 1024 * 1024,
+    # Routes: the shortest and longest period a route may cover, in months (at most three
+    # years; some regions plan half a year to a year), and the printed layout used by default:
     # "full" (the four sections), "compact" (the task table) or "competency_groups".
     "ROUTE_MIN_MONTHS": 1,
     "ROUTE_MAX_MONTHS": 36,

@@ -5,7 +5,7 @@ package's pages extend the institute's own layout (``WAGTAIL_IOM["BASE_TEMPLATE"
 they fall back to the package's minimal layout.
 """
 
-from .conf import iom_settings
+from wagtail_iom.conf import iom_settings
 
 
 def iom(request):

@@ -6,16 +6,13 @@ path("iom/", include("wagtail_iom.urls")),
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
-from .views import (
-    accounts,
-    cabinet,
-    cabinet_attendance,
-    cabinet_calendar,
-    cabinet_competencies,
-    cabinet_profile,
-    cabinet_routes,
-    route_print,
-)
+from wagtail_iom.accounts import views as accounts
+from wagtail_iom.accounts.forms import PasswordResetForm
+from wagtail_iom.attendance import views as cabinet_attendance
+from wagtail_iom.cabinet import views as cabinet
+from wagtail_iom.diagnostics import views as cabinet_competencies
+from wagtail_iom.people import views as cabinet_profile
+from wagtail_iom.routes import views as cabinet_routes
 
 app_name = "wagtail_iom"
 
@@ -43,8 +40,8 @@ urlpatterns = [
         cabinet_attendance.certificate,
         name="certificate",
     ),
-    path("cabinet/calendar/", cabinet_calendar.calendar_settings, name="cabinet_calendar"),
-    path("calendar/<str:token>/", cabinet_calendar.personal_feed, name="personal_feed"),
+    path("cabinet/calendar/", cabinet.calendar_settings, name="cabinet_calendar"),
+    path("calendar/<str:token>/", cabinet.personal_feed, name="personal_feed"),
     path("events/<int:event_id>/signup/", cabinet.signup_for_event, name="event_signup"),
     # The teacher's routes.
     path("cabinet/routes/", cabinet_routes.route_list, name="cabinet_routes"),
@@ -71,7 +68,7 @@ urlpatterns = [
     ),
     path(
         "cabinet/routes/<int:pk>/print/<slug:layout>.<str:fmt>",
-        route_print.cabinet_print,
+        cabinet_routes.cabinet_print,
         name="cabinet_route_print",
     ),
     path("accounts/signup/", accounts.signup, name="signup"),
@@ -84,9 +81,7 @@ urlpatterns = [
         "accounts/password-reset/",
         auth_views.PasswordResetView.as_view(
             template_name=ACCOUNTS + "password_reset_form.html",
-            email_template_name=ACCOUNTS + "email/password_reset_email.txt",
-            html_email_template_name=ACCOUNTS + "email/password_reset_email.html",
-            subject_template_name=ACCOUNTS + "email/password_reset_subject.txt",
+            form_class=PasswordResetForm,
             success_url=reverse_lazy("wagtail_iom:password_reset_done"),
         ),
         name="password_reset",

@@ -2,7 +2,8 @@
 
 from wagtail import hooks
 
-from .viewsets import DirectoryViewSetGroup, EventListingViewSet
+from wagtail_iom.directory.admin import DirectoryViewSetGroup
+from wagtail_iom.events.admin import EventListingViewSet
 
 
 @hooks.register("register_admin_viewset")
@@ -18,14 +19,14 @@ def register_event_listing():
 # Diagnostics (section 2 of the route document): the results listing and the teacher chooser.
 @hooks.register("register_admin_viewset")
 def register_diagnostics_viewset():
-    from .viewsets_diagnostics import DiagnosticResultViewSet
+    from wagtail_iom.diagnostics.admin import DiagnosticResultViewSet
 
     return DiagnosticResultViewSet()
 
 
 @hooks.register("register_admin_viewset")
 def register_teacher_chooser_viewset():
-    from .viewsets_diagnostics import teacher_chooser_viewset
+    from wagtail_iom.people.admin import teacher_chooser_viewset
 
     return teacher_chooser_viewset
 
@@ -35,7 +36,7 @@ def register_teacher_chooser_viewset():
 def register_attendance_urls():
     from django.urls import include, path
 
-    from .views import attendance_admin
+    from wagtail_iom.attendance import admin as attendance_admin
 
     urls = [
         path("events/<int:event_id>/", attendance_admin.event_attendance, name="event"),
@@ -53,7 +54,7 @@ def register_attendance_urls():
 
 @hooks.register("register_admin_viewset")
 def register_registration_viewset():
-    from .viewsets_registrations import RegistrationViewSet
+    from wagtail_iom.events.admin import RegistrationViewSet
 
     return RegistrationViewSet()
 
@@ -64,8 +65,8 @@ def _attendance_button(page, user, priority):
     from django.utils.translation import gettext as _
     from wagtail.admin.widgets import Button
 
-    from .models import EventPageMixin
-    from .services import access
+    from wagtail_iom.core import access
+    from wagtail_iom.events.models import EventPageMixin
 
     if page.pk is None or not issubclass(page.specific_class or type(page), EventPageMixin):
         return None
@@ -94,30 +95,29 @@ def attendance_page_listing_button(page, user, next_url=None):
 
 @hooks.register("register_admin_viewset")
 def register_teacher_viewset():
-    from .viewsets_teachers import TeacherViewSet
+    from wagtail_iom.people.admin import TeacherViewSet
 
     return TeacherViewSet()
 
 
-# Curators: staff roles, assigning teachers to curators, proposals (viewsets_staff.py).
+# Curators: staff roles, assigning teachers to curators, proposals (curators/admin.py).
 @hooks.register("register_admin_viewset")
 def register_curators_viewsets():
-    from .viewsets_staff import CuratorsViewSetGroup, register_staff_role_policy
+    from wagtail_iom.curators.admin import CuratorsViewSetGroup
 
-    register_staff_role_policy()
     return CuratorsViewSetGroup()
 
 
 @hooks.register("register_log_actions")
 def register_curator_log_actions(actions):
-    from .viewsets_staff import register_log_actions
+    from wagtail_iom.curators.admin import register_log_actions
 
     register_log_actions(actions)
 
 
 @hooks.register("register_permissions")
 def register_curator_permissions():
-    from .viewsets_staff import permissions_to_register
+    from wagtail_iom.curators.admin import permissions_to_register
 
     return permissions_to_register()
 
@@ -128,7 +128,7 @@ def register_curator_permissions():
 def register_route_print_urls():
     from django.urls import include, path
 
-    from .views import route_print
+    from wagtail_iom.routes import views as route_print
 
     return [
         path(
@@ -142,22 +142,16 @@ def register_route_print_urls():
 
 
 # Routes (ИОМ) in the admin: the listing and editor, the workflow, the "new route" flow
-# (viewsets_routes.py). The permission policy is registered before the viewset is built, so
-# that Wagtail's own per-object checks (bulk actions, the snippets API) ask the access module.
+# (routes/admin.py). Their permission policy is registered in AppConfig.ready().
 @hooks.register("register_admin_viewset")
 def register_route_viewset():
-    from wagtail.permissions import policy_registry, register_permission_policy
+    from wagtail_iom.routes.admin import RouteViewSet
 
-    from .models import Route
-    from .viewsets_routes import RoutePermissionPolicy, RouteViewSet
-
-    if not isinstance(policy_registry.get_by_type(Route, fallback=False), RoutePermissionPolicy):
-        register_permission_policy(Route, RoutePermissionPolicy(Route), exact_class=True)
     return RouteViewSet()
 
 
 def _route_delete_bulk_action():
-    from .viewsets_routes import RouteDeleteBulkAction
+    from wagtail_iom.routes.admin import RouteDeleteBulkAction
 
     return RouteDeleteBulkAction
 
@@ -168,6 +162,6 @@ hooks.register("register_bulk_action", _route_delete_bulk_action(), order=1)
 
 @hooks.register("register_log_actions")
 def register_route_log_actions(actions):
-    from .viewsets_routes import TRANSITION_LOG_ACTION, RouteTransitionLogFormatter
+    from wagtail_iom.routes.admin import TRANSITION_LOG_ACTION, RouteTransitionLogFormatter
 
     actions.register_action(TRANSITION_LOG_ACTION)(RouteTransitionLogFormatter)

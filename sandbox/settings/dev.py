@@ -1,4 +1,4 @@
-from .base import *  # noqa: F403
+from sandbox.settings.base import *  # noqa: F403
 
 DEBUG = True
 ALLOWED_HOSTS = ["*"]

@@ -2,7 +2,7 @@
 
 import os
 
-from .base import *  # noqa: F403
+from sandbox.settings.base import *  # noqa: F403
 
 DEBUG = False
 SECRET_KEY = os.environ["DJANGO_SECRET_KEY"]

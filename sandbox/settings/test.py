@@ -1,6 +1,6 @@
 """Settings for the test suite: fast hashing, in-memory e-mail, tasks run in the test."""
 
-from .base import *  # noqa: F403
+from sandbox.settings.base import *  # noqa: F403
 
 DEBUG = False
 ALLOWED_HOSTS = ["*"]

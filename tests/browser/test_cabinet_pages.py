@@ -6,8 +6,8 @@ import pytest
 from django.core import mail
 
 from sandbox.home.demo import teachers
+from wagtail_iom.events import signup
 from wagtail_iom.models import EventPage, Registration, RegistrationStatus
-from wagtail_iom.services import signup
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

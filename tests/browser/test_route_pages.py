@@ -11,7 +11,8 @@ from django.utils import timezone, translation
 from sandbox.home.demo.staff import STAFF_PASSWORD
 from tests.browser.conftest import SCREENSHOTS
 from tests.factories import make_teacher
-from wagtail_iom.blocks.routes import RouteStage, StepsBlock
+from wagtail_iom.attendance import services as attendance
+from wagtail_iom.events import signup
 from wagtail_iom.models import (
     CuratorAssignment,
     EventPage,
@@ -23,7 +24,8 @@ from wagtail_iom.models import (
     StaffMembership,
     StaffRole,
 )
-from wagtail_iom.services import attendance, routes, signup
+from wagtail_iom.routes import services as routes
+from wagtail_iom.routes.blocks import RouteStage, StepsBlock
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

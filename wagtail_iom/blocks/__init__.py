@@ -1,5 +1,25 @@
-"""StreamField blocks of the package: event bodies now, route builders later."""
+"""The StreamField blocks of the package: the public import path of the block classes."""
 
-from .event import EventBodyBlock
+from wagtail_iom.events.blocks import EventBodyBlock
+from wagtail_iom.routes.blocks import (
+    ChooseOneStepBlock,
+    EventStepBlock,
+    ExternalCourseStepBlock,
+    MentoringStepBlock,
+    RoadmapBlock,
+    SelfEducationStepBlock,
+    StageBlock,
+    TaskRowBlock,
+)
 
-__all__ = ["EventBodyBlock"]
+__all__ = [
+    "ChooseOneStepBlock",
+    "EventBodyBlock",
+    "EventStepBlock",
+    "ExternalCourseStepBlock",
+    "MentoringStepBlock",
+    "RoadmapBlock",
+    "SelfEducationStepBlock",
+    "StageBlock",
+    "TaskRowBlock",
+]

@@ -1,37 +1,25 @@
-"""Blocks of an event page's body: text, a programme, documents and links."""
+"""Deprecated: the import path of wagtail_iom.blocks.event before the package was organised by domain.
 
-from django.utils.translation import gettext_lazy as _
-from wagtail import blocks
-from wagtail.documents.blocks import DocumentChooserBlock
+Kept for one release so that code, and migrations of projects that subclass the package's
+pages, written against it keep loading. Import from :mod:`wagtail_iom.events.blocks` instead.
+"""
 
+import warnings
 
-class ProgrammeItemBlock(blocks.StructBlock):
-    time = blocks.CharBlock(label=_("Time"), max_length=32, required=False)
-    topic = blocks.CharBlock(label=_("Topic"), max_length=255)
-    speaker = blocks.CharBlock(label=_("Speaker"), max_length=255, required=False)
+from wagtail_iom.events.blocks import (
+    EventBodyBlock,
+    LinkBlock,
+    ProgrammeItemBlock,
+)
 
-    class Meta:
-        icon = "time"
-        label = _("Programme item")
+__all__ = [
+    "EventBodyBlock",
+    "LinkBlock",
+    "ProgrammeItemBlock",
+]
 
-
-class LinkBlock(blocks.StructBlock):
-    title = blocks.CharBlock(label=_("Title"), max_length=255)
-    url = blocks.URLBlock(label=_("Address"))
-
-    class Meta:
-        icon = "link"
-        label = _("Link")
-
-
-class EventBodyBlock(blocks.StreamBlock):
-    heading = blocks.CharBlock(label=_("Heading"), max_length=255, form_classname="title")
-    paragraph = blocks.RichTextBlock(
-        label=_("Text"), features=["bold", "italic", "link", "ol", "ul", "document-link"]
-    )
-    programme = blocks.ListBlock(ProgrammeItemBlock(), label=_("Programme"), icon="list-ol")
-    document = DocumentChooserBlock(label=_("Document"))
-    link = LinkBlock()
-
-    class Meta:
-        template = "wagtail_iom/blocks/event_body.html"
+warnings.warn(
+    "wagtail_iom.blocks.event is deprecated: import from wagtail_iom.events.blocks",
+    DeprecationWarning,
+    stacklevel=2,
+)

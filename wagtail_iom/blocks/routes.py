@@ -1,238 +1,45 @@
-"""The route builder: the roadmap's stages and their steps (DOMAIN.md, "The route document").
+"""Deprecated: the import path of wagtail_iom.blocks.routes before the package was organised by domain.
 
-A route's ``roadmap`` is a stream of :class:`StageBlock` (the four stages of the cycle), each
-holding steps. Completion marks are not stored in the blocks: an event step's mark comes from
-attendance, a self-education step's from the teacher's :class:`~wagtail_iom.models.StepCompletion`
-(see :mod:`wagtail_iom.services.routes`). Steps are addressed by their stream ids, which stay
-the same across revisions.
-
-Deadlines outside the route's period are checked by the route's ``clean()`` (a block does not
-know the route it is in); the blocks check what they can alone.
+Kept for one release so that code, and migrations of projects that subclass the package's
+pages, written against it keep loading. Import from :mod:`wagtail_iom.routes.blocks` instead.
 """
 
-from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
-from wagtail import blocks
-from wagtail.blocks.struct_block import StructBlockValidationError
+import warnings
 
-from ..models.events import EventLevel
+from wagtail_iom.routes.blocks import (
+    MENTORING_FORMATS,
+    ChooseOneStepBlock,
+    CompetenciesBlock,
+    EventStepBlock,
+    ExternalCourseStepBlock,
+    MentoringStepBlock,
+    RoadmapBlock,
+    RouteStage,
+    SelfEducationStepBlock,
+    StageBlock,
+    StepsBlock,
+    TaskRowBlock,
+    competency_choices,
+)
 
-
-def competency_choices():
-    """The framework's competencies, read when a form is built (the framework is data)."""
-    from ..models import Competency
-
-    return [
-        (str(c.pk), f"{c.code} {c.name}")
-        for c in Competency.objects.order_by("group__sort_order", "sort_order", "name")
-    ]
-
-
-class RouteStage:
-    DIAGNOSTIC_MOTIVATIONAL = "diagnostic_motivational"
-    DESIGN = "design"
-    IMPLEMENTATION = "implementation"
-    REFLEXIVE = "reflexive"
-
-    CHOICES = [
-        (DIAGNOSTIC_MOTIVATIONAL, _("Diagnostic-motivational stage")),
-        (DESIGN, _("Design stage")),
-        (IMPLEMENTATION, _("Implementation stage")),
-        (REFLEXIVE, _("Reflexive stage")),
-    ]
-    ORDER = [code for code, _label in CHOICES]
-
-
-MENTORING_FORMATS = [
-    ("goal_oriented", _("Short-term, goal-oriented")),
-    ("speed", _("Speed mentoring")),
-    ("flash", _("Flash mentoring")),
-    ("virtual", _("Virtual mentoring")),
+__all__ = [
+    "MENTORING_FORMATS",
+    "ChooseOneStepBlock",
+    "CompetenciesBlock",
+    "EventStepBlock",
+    "ExternalCourseStepBlock",
+    "MentoringStepBlock",
+    "RoadmapBlock",
+    "RouteStage",
+    "SelfEducationStepBlock",
+    "StageBlock",
+    "StepsBlock",
+    "TaskRowBlock",
+    "competency_choices",
 ]
 
-
-def _event_page_chooser(**kwargs):
-    return blocks.PageChooserBlock(page_type="wagtail_iom.EventPage", **kwargs)
-
-
-class CompetenciesBlock(blocks.MultipleChoiceBlock):
-    """Competency ids. Reading a stored value needs no query: Wagtail's own ``to_python``
-    builds the field (and so reads the framework) for every value, once per step."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("choices", competency_choices)
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("label", _("Targeted competencies"))
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if value is None:
-            return []
-        return [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
-
-
-class EventStepBlock(blocks.StructBlock):
-    """An event of the resource map; its completion mark comes from attendance."""
-
-    event = _event_page_chooser(label=_("Event"))
-    level = blocks.ChoiceBlock(choices=EventLevel.choices, label=_("Level"), required=False)
-    form = blocks.CharBlock(
-        label=_("Form and format"), max_length=255, required=False,
-        help_text=_("E.g. a course, in person."),
-    )  # fmt: skip
-    planned_result = blocks.TextBlock(label=_("Planned result"), required=False)
-    result_presentation = blocks.CharBlock(
-        label=_("How the result is presented"), max_length=255, required=False
-    )
-    competencies = CompetenciesBlock()
-    deadline = blocks.DateBlock(label=_("Deadline"), required=False)
-
-    class Meta:
-        icon = "date"
-        label = _("Event")
-
-
-class ChooseOneStepBlock(blocks.StructBlock):
-    """Two to five events offered; the teacher picks one, which becomes an event step."""
-
-    options = blocks.ListBlock(
-        _event_page_chooser(label=_("Event")),
-        min_num=2,
-        max_num=5,
-        label=_("Events to choose from"),
-    )
-    planned_result = blocks.TextBlock(label=_("Planned result"), required=False)
-    competencies = CompetenciesBlock()
-    deadline = blocks.DateBlock(label=_("Choose by"), required=False)
-
-    class Meta:
-        icon = "list-ul"
-        label = _("Choice of one event")
-
-    def clean(self, value):
-        value = super().clean(value)
-        ids = [page.pk for page in value["options"] if page is not None]
-        if len(set(ids)) != len(ids):
-            raise StructBlockValidationError(
-                block_errors={
-                    "options": ValidationError(_("Offer each event once."), code="duplicate")
-                }
-            )
-        return value
-
-
-class SelfEducationStepBlock(blocks.StructBlock):
-    """Self-education: the teacher marks it done with evidence."""
-
-    activity = blocks.CharBlock(label=_("Activity"), max_length=500)
-    form = blocks.CharBlock(label=pgettext_lazy("of an activity", "Form"), max_length=255,
-                            required=False)  # fmt: skip
-    planned_result = blocks.TextBlock(label=_("Planned result"), required=False)
-    competencies = CompetenciesBlock()
-    deadline = blocks.DateBlock(label=_("Deadline"), required=False)
-
-    class Meta:
-        icon = "doc-full"
-        label = _("Self-education")
-
-
-class ExternalCourseStepBlock(blocks.StructBlock):
-    """A course taken outside the resource map."""
-
-    place = blocks.CharBlock(label=_("Where"), max_length=500)
-    programme = blocks.CharBlock(label=_("Programme"), max_length=500)
-    hours = blocks.IntegerBlock(label=_("Hours"), min_value=1, max_value=3000, required=False)
-    certificate = blocks.CharBlock(label=_("Certificate"), max_length=255, required=False)
-    competencies = CompetenciesBlock()
-    deadline = blocks.DateBlock(label=_("Deadline"), required=False)
-
-    class Meta:
-        icon = "site"
-        label = _("External course")
-
-
-class MentoringStepBlock(blocks.StructBlock):
-    mentor = blocks.CharBlock(label=_("Mentor"), max_length=255)
-    format = blocks.ChoiceBlock(choices=MENTORING_FORMATS, label=_("Format of mentoring"))
-    meetings = blocks.TextBlock(
-        label=_("Meetings"), required=False, help_text=_("Topics and dates of the meetings.")
-    )
-    planned_result = blocks.TextBlock(label=_("Planned result"), required=False)
-    competencies = CompetenciesBlock()
-    deadline = blocks.DateBlock(label=_("Deadline"), required=False)
-
-    class Meta:
-        icon = "group"
-        label = _("Mentoring")
-
-
-class TaskRowBlock(blocks.StructBlock):
-    """One row of the compact table (seed 003): deficit → task → actions → dates → result."""
-
-    deficit = blocks.CharBlock(label=_("Deficit or task"), max_length=500)
-    educational_task = blocks.TextBlock(label=_("Educational task"))
-    actions = blocks.TextBlock(label=_("Actions and events"))
-    starts_on = blocks.DateBlock(label=_("From"), required=False)
-    deadline = blocks.DateBlock(label=_("Until"), required=False)
-    result_form = blocks.CharBlock(
-        label=_("Form of presenting the result"), max_length=500, required=False
-    )
-
-    class Meta:
-        icon = "table"
-        label = _("Task row")
-
-    def clean(self, value):
-        value = super().clean(value)
-        if value["starts_on"] and value["deadline"] and value["deadline"] < value["starts_on"]:
-            raise StructBlockValidationError(
-                block_errors={
-                    "deadline": ValidationError(
-                        _("The end cannot be before the start."), code="dates"
-                    )
-                }
-            )
-        return value
-
-
-class StepsBlock(blocks.StreamBlock):
-    event = EventStepBlock()
-    choose_one = ChooseOneStepBlock()
-    self_education = SelfEducationStepBlock()
-    external_course = ExternalCourseStepBlock()
-    mentoring = MentoringStepBlock()
-    task_row = TaskRowBlock()
-
-    class Meta:
-        required = False
-
-
-class StageBlock(blocks.StructBlock):
-    stage = blocks.ChoiceBlock(choices=RouteStage.CHOICES, label=_("Stage"))
-    steps = StepsBlock(label=_("Steps"))
-
-    class Meta:
-        icon = "list-ol"
-        label = _("Stage")
-        form_classname = "iom-route-stage"
-
-
-class RoadmapBlock(blocks.StreamBlock):
-    """The development map: the four stages, each at most once."""
-
-    stage = StageBlock()
-
-    class Meta:
-        max_num = len(RouteStage.CHOICES)
-
-    def clean(self, value):
-        value = super().clean(value)
-        seen = [child.value["stage"] for child in value]
-        if len(set(seen)) != len(seen):
-            raise blocks.StreamBlockValidationError(
-                non_block_errors=ValidationError(
-                    _("Each stage can appear once."), code="duplicate_stage"
-                )
-            )
-        return value
+warnings.warn(
+    "wagtail_iom.blocks.routes is deprecated: import from wagtail_iom.routes.blocks",
+    DeprecationWarning,
+    stacklevel=2,
+)

@@ -5,7 +5,7 @@ import modelsearch.index
 from django.conf import settings
 from django.db import migrations, models
 
-import wagtail_iom.validators
+import wagtail_iom.core.validators
 
 
 class Migration(migrations.Migration):
@@ -168,7 +168,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="The municipality's code in the all-Russian classifier (8 or 11 digits).",
                         max_length=11,
-                        validators=[wagtail_iom.validators.validate_oktmo],
+                        validators=[wagtail_iom.core.validators.validate_oktmo],
                         verbose_name="OKTMO code",
                     ),
                 ),
@@ -236,7 +236,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="The organisation's taxpayer number (10 digits). Used to match imports.",
                         max_length=10,
-                        validators=[wagtail_iom.validators.validate_organisation_inn],
+                        validators=[wagtail_iom.core.validators.validate_organisation_inn],
                         verbose_name="INN",
                     ),
                 ),

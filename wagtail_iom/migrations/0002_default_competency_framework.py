@@ -1,4 +1,5 @@
-"""Load the default competency framework of DOMAIN.md, named in the site's language."""
+"""Load the default competency framework (the groups of competencies of a teacher's
+professional standard), named in the site's language."""
 
 from django.conf import settings
 from django.db import migrations
@@ -6,7 +7,7 @@ from django.utils import translation
 
 
 def load_framework(apps, schema_editor):
-    from wagtail_iom.competency_framework import load_default_framework
+    from wagtail_iom.directory.framework import load_default_framework
 
     with translation.override(settings.LANGUAGE_CODE):
         load_default_framework(

@@ -8,8 +8,8 @@ import wagtail.fields
 from django.conf import settings
 from django.db import migrations, models
 
-import wagtail_iom.event_kinds
-import wagtail_iom.models.events
+import wagtail_iom.events.kinds
+import wagtail_iom.events.models
 
 
 class Migration(migrations.Migration):
@@ -156,7 +156,7 @@ class Migration(migrations.Migration):
                 (
                     "kind",
                     models.CharField(
-                        choices=wagtail_iom.event_kinds.event_kind_choices,
+                        choices=wagtail_iom.events.kinds.event_kind_choices,
                         max_length=64,
                         verbose_name="kind",
                     ),
@@ -197,10 +197,10 @@ class Migration(migrations.Migration):
                 (
                     "timezone",
                     models.CharField(
-                        default=wagtail_iom.models.events.default_event_timezone,
+                        default=wagtail_iom.events.models.default_event_timezone,
                         help_text="Session times are entered and shown in this timezone.",
                         max_length=64,
-                        validators=[wagtail_iom.models.events.validate_timezone],
+                        validators=[wagtail_iom.events.models.validate_timezone],
                         verbose_name="timezone",
                     ),
                 ),

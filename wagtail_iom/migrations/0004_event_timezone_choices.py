@@ -2,8 +2,8 @@
 
 from django.db import migrations, models
 
-import wagtail_iom.models.events
-import wagtail_iom.timezones
+import wagtail_iom.core.timezones
+import wagtail_iom.events.models
 
 
 class Migration(migrations.Migration):
@@ -16,11 +16,11 @@ class Migration(migrations.Migration):
             model_name="eventpage",
             name="timezone",
             field=models.CharField(
-                choices=wagtail_iom.timezones.timezone_choices,
-                default=wagtail_iom.models.events.default_event_timezone,
+                choices=wagtail_iom.core.timezones.timezone_choices,
+                default=wagtail_iom.events.models.default_event_timezone,
                 help_text="Session times are entered and shown in this timezone.",
                 max_length=64,
-                validators=[wagtail_iom.models.events.validate_timezone],
+                validators=[wagtail_iom.events.models.validate_timezone],
                 verbose_name="timezone",
             ),
         ),

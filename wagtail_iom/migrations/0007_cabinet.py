@@ -6,7 +6,7 @@ import modelcluster.fields
 from django.conf import settings
 from django.db import migrations, models
 
-import wagtail_iom.models.people
+import wagtail_iom.people.models
 
 
 class Migration(migrations.Migration):
@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
             field=models.DateField(
                 blank=True,
                 null=True,
-                validators=[wagtail_iom.models.people.not_in_future],
+                validators=[wagtail_iom.people.models.not_in_future],
                 verbose_name="date of the last attestation",
             ),
         ),
@@ -206,7 +206,7 @@ class Migration(migrations.Migration):
                     models.PositiveSmallIntegerField(
                         validators=[
                             django.core.validators.MinValueValidator(1950),
-                            wagtail_iom.models.people.not_in_future,
+                            wagtail_iom.people.models.not_in_future,
                         ],
                         verbose_name="year",
                     ),
@@ -277,7 +277,7 @@ class Migration(migrations.Migration):
                 (
                     "date",
                     models.DateField(
-                        validators=[wagtail_iom.models.people.not_in_future], verbose_name="date"
+                        validators=[wagtail_iom.people.models.not_in_future], verbose_name="date"
                     ),
                 ),
                 (
@@ -439,7 +439,7 @@ class Migration(migrations.Migration):
                 (
                     "completed_on",
                     models.DateField(
-                        validators=[wagtail_iom.models.people.not_in_future],
+                        validators=[wagtail_iom.people.models.not_in_future],
                         verbose_name="completed on",
                     ),
                 ),

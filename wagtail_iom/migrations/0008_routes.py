@@ -7,7 +7,7 @@ import wagtail.fields
 from django.conf import settings
 from django.db import migrations, models
 
-import wagtail_iom.blocks.routes
+import wagtail_iom.routes.blocks
 
 
 class Migration(migrations.Migration):
@@ -124,7 +124,7 @@ class Migration(migrations.Migration):
                                 "wagtail.blocks.MultipleChoiceBlock",
                                 [],
                                 {
-                                    "choices": wagtail_iom.blocks.routes.competency_choices,
+                                    "choices": wagtail_iom.routes.blocks.competency_choices,
                                     "label": "Targeted competencies",
                                     "required": False,
                                 },

@@ -3,7 +3,7 @@
 import wagtail.fields
 from django.db import migrations, models
 
-import wagtail_iom.blocks.routes
+import wagtail_iom.routes.blocks
 
 
 class Migration(migrations.Migration):
@@ -80,7 +80,7 @@ class Migration(migrations.Migration):
                         "wagtail.blocks.MultipleChoiceBlock",
                         [],
                         {
-                            "choices": wagtail_iom.blocks.routes.competency_choices,
+                            "choices": wagtail_iom.routes.blocks.competency_choices,
                             "label": "Targeted competencies",
                             "required": False,
                         },

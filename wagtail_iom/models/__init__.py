@@ -1,10 +1,36 @@
-"""The package's models, one module per part of the domain."""
+"""The package's models, re-exported from the domains that own them.
 
-from .attendance import AttendanceMark, SentNotification
-from .competencies import Competency, CompetencyGroup
-from .diagnostics import CompetencyScore, DiagnosticLevel, DiagnosticProcedure, DiagnosticResult
-from .directory import Municipality, MunicipalityKind, School, SchoolKind
-from .events import (
+``from wagtail_iom.models import EventPage`` is the public import path; Django loads the app's
+models from here. Each model lives with the rest of its domain (``wagtail_iom/<domain>/models.py``).
+"""
+
+from wagtail_iom.attendance.models import AttendanceMark
+from wagtail_iom.core.access import StaffRole
+from wagtail_iom.core.models import SentNotification
+from wagtail_iom.curators.models import (
+    CuratorAssignment,
+    StaffMembership,
+    TeacherProposal,
+    TeacherProposalStatus,
+)
+from wagtail_iom.diagnostics.models import (
+    CompetencyScore,
+    DiagnosticLevel,
+    DiagnosticProcedure,
+    DiagnosticResult,
+)
+from wagtail_iom.directory.models import (
+    Competency,
+    CompetencyGroup,
+    DirectoryImport,
+    DirectoryImportStatus,
+    Municipality,
+    MunicipalityKind,
+    School,
+    SchoolKind,
+)
+from wagtail_iom.events.models import (
+    SEAT_HOLDING_STATUSES,
     EventDocument,
     EventFormat,
     EventLevel,
@@ -13,16 +39,16 @@ from .events import (
     EventSession,
     EventSessionCalendarState,
     EventStatus,
+    Registration,
+    RegistrationStatus,
     ResourceMapPage,
     ResourceMapPageMixin,
 )
-from .imports import DirectoryImport, DirectoryImportStatus
-from .people import (
+from wagtail_iom.people.models import (
     Achievement,
     AchievementDirection,
     CommunityMembership,
     CommunityStatus,
-    CuratorAssignment,
     EducationLevel,
     FurtherEducation,
     FurtherEducationKind,
@@ -32,14 +58,9 @@ from .people import (
     ProfessionalRequest,
     QualificationCategory,
     RegionalProject,
-    StaffMembership,
-    StaffRole,
     TeacherProfile,
-    TeacherProposal,
-    TeacherProposalStatus,
 )
-from .registrations import SEAT_HOLDING_STATUSES, Registration, RegistrationStatus
-from .routes import (
+from wagtail_iom.routes.models import (
     Route,
     RouteComment,
     RouteLayout,

@@ -5,7 +5,7 @@
 
 from django import template
 
-from ..services.calendar import webcal
+from wagtail_iom.events.calendar import webcal
 
 register = template.Library()
 

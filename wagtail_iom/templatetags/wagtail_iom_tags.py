@@ -3,8 +3,8 @@
 from django import template
 from django.db.models import Prefetch
 
-from .. import timezones
-from ..models import Competency, CompetencyGroup
+from wagtail_iom.core import timezones
+from wagtail_iom.directory.models import Competency, CompetencyGroup
 
 register = template.Library()
 

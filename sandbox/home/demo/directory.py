@@ -1,7 +1,7 @@
 """A believable region: municipalities and schools with valid INNs."""
 
+from wagtail_iom.core.validators import inn_check_digit
 from wagtail_iom.models import Municipality, MunicipalityKind, School, SchoolKind
-from wagtail_iom.validators import inn_check_digit
 
 # (name, kind, OKTMO)
 MUNICIPALITIES = [

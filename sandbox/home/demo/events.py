@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from wagtail_iom.event_kinds import track_of_kind
+from wagtail_iom.events.kinds import track_of_kind
 from wagtail_iom.models import (
     Competency,
     EventDocument,

@@ -5,10 +5,11 @@ import datetime
 
 from django.utils import timezone
 
+from sandbox.home.demo.teachers import PAST_EVENTS
+from wagtail_iom.diagnostics import competency_profile
 from wagtail_iom.models import EventPage, Route, RouteStatus
-from wagtail_iom.services import competency_profile, routes
-
-from .teachers import PAST_EVENTS
+from wagtail_iom.routes import services as routes
+from wagtail_iom.routes import workflow
 
 #: The statuses the demo routes reach, one per teacher in order, and how they get there.
 PATHS = {
@@ -195,7 +196,9 @@ def build_routes(profiles, people):
             route.save_revision(user=people["curator"])
             for step in PATHS[ORDER[index % len(ORDER)]]:
                 actor = route.curator if actors[step] == people["curator"] else actors[step]
-                routes.transition(route, step, actor, comment=COMMENTS.get(step, ""), notify=False)
+                workflow.transition(
+                    route, step, actor, comment=COMMENTS.get(step, ""), notify=False
+                )
         built.append(route)
     return built
 
@@ -203,7 +206,7 @@ def build_routes(profiles, people):
 def _take_snapshot(route):
     """Sections 1 and 2 from the profile, when the route builder is installed."""
     try:
-        from wagtail_iom.services.route_builder import take_snapshot
+        from wagtail_iom.routes.builder import take_snapshot
     except ImportError:  # pragma: no cover - the builder lands with the route admin
         return
     take_snapshot(route)

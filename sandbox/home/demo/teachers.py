@@ -1,7 +1,7 @@
 """Demo teachers: profiles (route section 1), requests, diagnostics, sign-ups, waiting lists and
 attendance of a few past events. Safe to run again: rows are keyed and rewritten, not added.
 
-Sign-ups go through ``wagtail_iom.services.signup`` as the cabinet's do, so seats, waiting
+Sign-ups go through ``wagtail_iom.events.signup`` as the cabinet's do, so seats, waiting
 lists and approvals follow the real rules. Nothing here sends e-mail.
 """
 
@@ -12,6 +12,19 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from sandbox.home.demo.events import (
+    CNPPM,
+    CNPPM_ADDRESS,
+    IN_PERSON,
+    KOIRO,
+    MUNICIPAL,
+    MUNICIPALITY_OKTMO,
+    ONLINE,
+    REGIONAL,
+    event,
+    sessions,
+)
+from wagtail_iom.events import signup
 from wagtail_iom.models import (
     Achievement,
     AttendanceMark,
@@ -29,20 +42,6 @@ from wagtail_iom.models import (
     RegistrationStatus,
     School,
     TeacherProfile,
-)
-from wagtail_iom.services import signup
-
-from .events import (
-    CNPPM,
-    CNPPM_ADDRESS,
-    IN_PERSON,
-    KOIRO,
-    MUNICIPAL,
-    MUNICIPALITY_OKTMO,
-    ONLINE,
-    REGIONAL,
-    event,
-    sessions,
 )
 
 TEACHER_EMAIL = "teacher@demo.example"
@@ -380,7 +379,7 @@ def _attendance(profiles, past_events, admin):
 
 def build_teachers(resource_map, events, admin):
     """Create or refresh the demo teachers and everything they did; returns the profiles."""
-    from .events import build_events
+    from sandbox.home.demo.events import build_events
 
     municipalities = {m.oktmo: m for m in Municipality.objects.all()}
     schools_by_municipality = {}

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from wagtail_iom.services.directory_import import delete_stale_import_previews
+from wagtail_iom.directory.importing import delete_stale_import_previews
 
 
 class Command(BaseCommand):

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import translation
 
 from sandbox.home.demo import directory, events, routes, site, staff, teachers
-from wagtail_iom.competency_framework import load_default_framework
+from wagtail_iom.directory.framework import load_default_framework
 from wagtail_iom.models import Competency, CompetencyGroup
 
 

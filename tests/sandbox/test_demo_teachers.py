@@ -1,0 +1,83 @@
+"""Demo teachers: profiles, diagnostics, sign-ups with waiting lists, attendance; idempotent."""
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from sandbox.home.demo import teachers
+from wagtail_iom.models import (
+    AttendanceMark,
+    CompetencyScore,
+    DiagnosticResult,
+    Registration,
+    RegistrationStatus,
+    TeacherProfile,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def snapshot():
+    return {
+        "profiles": sorted(TeacherProfile.objects.values_list("pk", "user__username")),
+        "registrations": sorted(Registration.objects.values_list("pk", "event_id", "status")),
+        "marks": AttendanceMark.objects.count(),
+        "results": DiagnosticResult.objects.count(),
+        "scores": CompetencyScore.objects.count(),
+    }
+
+
+def test_demo_teachers_are_built_once_with_everything_a_cabinet_shows(capsys):
+    call_command("load_demo_data")
+    first = snapshot()
+    call_command("load_demo_data")
+    assert snapshot() == first
+    assert len(first["profiles"]) == len(teachers.TEACHERS)
+    statuses = {status for *_, status in first["registrations"]}
+    assert {RegistrationStatus.CONFIRMED, RegistrationStatus.WAITLISTED} <= statuses
+    assert RegistrationStatus.PENDING in statuses
+    assert first["marks"] > 0
+    assert first["results"] == 2 * len(teachers.TEACHERS)
+    out = capsys.readouterr().out
+    assert teachers.TEACHER_EMAIL in out and teachers.TEACHER_PASSWORD in out
+
+
+def test_the_printed_demo_teacher_login_opens_the_cabinet():
+    call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    client = Client()
+    response = client.post(
+        reverse("wagtail_iom:login"),
+        {"username": teachers.TEACHER_EMAIL, "password": teachers.TEACHER_PASSWORD},
+    )
+    assert response.status_code == 302
+    cabinet = client.get(reverse("wagtail_iom:cabinet"))
+    assert cabinet.status_code == 200
+    assert cabinet.context["upcoming"]
+
+
+def test_demo_routes_cover_every_status_and_every_kind_of_step():
+    from wagtail_iom.models import Route, RouteStatus, RouteTransition
+    from wagtail_iom.routes.services import iter_steps
+
+    call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    first = sorted(Route.objects.values_list("pk", "status"))
+    transitions = RouteTransition.objects.count()
+    call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert sorted(Route.objects.values_list("pk", "status")) == first
+    assert RouteTransition.objects.count() == transitions
+    assert set(RouteStatus.values) == {status for _pk, status in first}
+    kinds = {child.block_type for route in Route.objects.all() for _s, child in iter_steps(route)}
+    assert kinds == {
+        "event",
+        "choose_one",
+        "self_education",
+        "external_course",
+        "mentoring",
+        "task_row",
+    }
+
+
+def test_loading_the_demo_sends_no_e_mail(mailoutbox):
+    call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert mailoutbox == []

@@ -1,0 +1,309 @@
+"""Teachers' accounts: sign-up, e-mail confirmation, consent, and the login throttle.
+
+The flow: :func:`register_teacher` makes an inactive user (username = the e-mail) →
+:func:`confirmation_token` goes out in an e-mail → :func:`confirm_email` activates the user →
+after the first login, :func:`record_consent` stores the consent to personal-data processing
+(152-FZ) and only then creates the :class:`~wagtail_iom.models.TeacherProfile`.
+
+Errors a user can cause are raised as :class:`AccountError` (a ``ValidationError`` with a
+code and a message that says what to do).
+"""
+
+import datetime
+import hashlib
+import ipaddress
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import BaseUserManager
+from django.core import signing
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy as _
+
+from wagtail_iom.conf import iom_settings
+from wagtail_iom.people.models import PendingTeacherName, PersonalDataConsent, TeacherProfile
+
+CONFIRMATION_SALT = "wagtail_iom.accounts.email-confirmation"
+USER_AGENT_MAX_LENGTH = 255
+
+
+class AccountError(ValidationError):
+    """A sign-up or confirmation the user must correct; ``code`` tells which."""
+
+
+def normalize_email(email: str) -> str:
+    """E-mail addresses are compared case-insensitively: teachers' are stored in lower case."""
+    return BaseUserManager.normalize_email((email or "").strip()).lower()
+
+
+def email_taken(email: str) -> bool:
+    email = normalize_email(email)
+    User = get_user_model()
+    return (
+        User.objects.filter(email__iexact=email).exists()
+        or User.objects.filter(username__iexact=email).exists()
+    )
+
+
+def duplicate_email_error():
+    return AccountError(
+        _(
+            "An account with this e-mail address already exists. Sign in, or reset the "
+            "password if you have forgotten it."
+        ),
+        code="duplicate_email",
+    )
+
+
+def register_teacher(email, password, last_name, first_name, patronymic=""):
+    """A new, inactive user for a teacher; active once the e-mail is confirmed.
+
+    The password is expected to have passed the project's validators (the sign-up form runs
+    them). No profile is made here: it needs the consent first.
+    """
+    email = normalize_email(email)
+    User = get_user_model()
+    _drop_expired_unconfirmed(email)
+    if email_taken(email):
+        raise duplicate_email_error()
+    try:
+        with transaction.atomic():
+            user = User(
+                username=email,
+                email=email,
+                first_name=first_name.strip(),
+                last_name=last_name.strip(),
+                is_active=False,
+            )
+            user.set_password(password)
+            user.save()
+            PendingTeacherName.objects.create(
+                user=user,
+                last_name=last_name.strip(),
+                first_name=first_name.strip(),
+                patronymic=(patronymic or "").strip(),
+            )
+    except IntegrityError as error:
+        # Two sign-ups with one address at once: the unique username catches the second.
+        raise duplicate_email_error() from error
+    return user
+
+
+def _confirmation_cutoff():
+    return timezone.now() - datetime.timedelta(days=iom_settings.EMAIL_CONFIRMATION_DAYS)
+
+
+def is_expired_unconfirmed(user) -> bool:
+    """Never confirmed, never used, and its confirmation link has expired."""
+    joined = getattr(user, "date_joined", None)
+    return bool(
+        not user.is_active
+        and user.last_login is None
+        and joined is not None
+        and joined < _confirmation_cutoff()
+    )
+
+
+def _drop_expired_unconfirmed(email):
+    """An address whose confirmation link expired may sign up again: the never-confirmed,
+    never-used account is removed first."""
+    get_user_model().objects.filter(
+        username__iexact=email,
+        is_active=False,
+        last_login__isnull=True,
+        date_joined__lt=_confirmation_cutoff(),
+    ).delete()
+
+
+# E-mail confirmation ---------------------------------------------------------------------
+
+
+def _user_state(user) -> str:
+    """Changes when the confirmation must stop working: activation, a new password or e-mail."""
+    value = f"{user.pk}|{user.password}|{user.email}|{user.is_active}|{user.last_login}"
+    return salted_hmac(CONFIRMATION_SALT, value, algorithm="sha256").hexdigest()[:32]
+
+
+def confirmation_token(user) -> str:
+    """A signed, timestamped token for the link in the confirmation e-mail."""
+    return signing.TimestampSigner(salt=CONFIRMATION_SALT).sign_object(
+        {"u": user.pk, "s": _user_state(user)}, compress=True
+    )
+
+
+def _invalid_token_error():
+    return AccountError(
+        _(
+            "This confirmation link is not valid. Copy the whole link from the e-mail, "
+            "or sign up again."
+        ),
+        code="invalid_token",
+    )
+
+
+def confirm_email(token: str):
+    """Activate the user the token was made for and return them.
+
+    Raises :class:`AccountError` with the code ``expired_token``, ``used_token`` or
+    ``invalid_token``.
+    """
+    max_age = datetime.timedelta(days=iom_settings.EMAIL_CONFIRMATION_DAYS)
+    try:
+        payload = signing.TimestampSigner(salt=CONFIRMATION_SALT).unsign_object(
+            token, max_age=max_age
+        )
+    except signing.SignatureExpired as error:
+        raise AccountError(
+            _(
+                "This confirmation link has expired. Sign up again with the same e-mail "
+                "address, or ask the centre to activate your account."
+            ),
+            code="expired_token",
+        ) from error
+    except (signing.BadSignature, ValueError, TypeError) as error:
+        raise _invalid_token_error() from error
+    if not isinstance(payload, dict):
+        raise _invalid_token_error()
+    User = get_user_model()
+    try:
+        user = User.objects.get(pk=payload.get("u"))
+    except (User.DoesNotExist, ValueError, TypeError) as error:
+        raise _invalid_token_error() from error
+    if user.is_active:
+        raise AccountError(
+            _("This e-mail address is already confirmed: the link has been used. Sign in."),
+            code="used_token",
+        )
+    if not constant_time_compare(str(payload.get("s", "")), _user_state(user)):
+        raise _invalid_token_error()
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return user
+
+
+# Consent ---------------------------------------------------------------------------------
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def client_ip(request):
+    """The address the request came from, or None. Proxies' headers are not trusted here:
+    behind a reverse proxy, set REMOTE_ADDR from it (e.g. with the proxy's real-IP module)."""
+    value = request.META.get("REMOTE_ADDR", "")
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        return None
+
+
+def has_consented(user, version=None) -> bool:
+    """Whether the user has given the consent (of ``version``, if given)."""
+    if not user or not user.is_authenticated:
+        return False
+    consents = PersonalDataConsent.objects.filter(user=user)
+    if version is not None:
+        consents = consents.filter(consent_version=version)
+    return consents.exists()
+
+
+def needs_consent(user) -> bool:
+    """A signed-in teacher without a profile must give the consent before going on.
+
+    Staff members are not teachers: they manage the site and are not asked.
+    """
+    if not user or not user.is_authenticated or user.is_staff:
+        return False
+    return not TeacherProfile.objects.filter(user=user).exists()
+
+
+@transaction.atomic
+def record_consent(user, version, text, ip, user_agent="") -> PersonalDataConsent:
+    """Store the consent and create the teacher's profile from the name given at sign-up."""
+    try:
+        ip = str(ipaddress.ip_address(ip)) if ip else None
+    except ValueError:
+        ip = None
+    consent = PersonalDataConsent.objects.create(
+        user=user,
+        consent_version=version,
+        consent_text=text,
+        text_sha256=text_digest(text),
+        ip_address=ip,
+        user_agent=(user_agent or "")[:USER_AGENT_MAX_LENGTH],
+    )
+    if not TeacherProfile.objects.filter(user=user).exists():
+        pending = PendingTeacherName.objects.filter(user=user).first()
+        TeacherProfile.objects.create(
+            user=user,
+            consent=consent,
+            last_name=pending.last_name if pending else user.last_name,
+            first_name=pending.first_name if pending else user.first_name,
+            patronymic=pending.patronymic if pending else "",
+        )
+        if pending:
+            pending.delete()
+    return consent
+
+
+# The login throttle ----------------------------------------------------------------------
+#
+# Failures are counted per (username, IP address) in Django's cache. The count is kept for
+# LOGIN_LOCKOUT_SECONDS from the first failure; at LOGIN_MAX_FAILURES the pair is locked for
+# LOGIN_LOCKOUT_SECONDS from the last failure. Read-modify-write on the cache is not atomic:
+# under a flood a few extra attempts may slip through, which a throttle tolerates.
+
+
+def _now() -> float:
+    return timezone.now().timestamp()
+
+
+def _throttle_key(username, ip) -> str:
+    value = f"{(username or '').strip().lower()}|{ip or ''}"
+    return "wagtail_iom:login-failures:" + hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def _throttle_state(username, ip):
+    state = cache.get(_throttle_key(username, ip))
+    now = _now()
+    if not isinstance(state, dict):
+        return None
+    if state.get("locked_until") and now >= state["locked_until"]:
+        return None
+    if not state.get("locked_until") and now - state.get("started", now) >= (
+        iom_settings.LOGIN_LOCKOUT_SECONDS
+    ):
+        return None
+    return state
+
+
+def lockout_seconds_left(username, ip) -> int:
+    """How long logins for the pair stay refused; 0 when they are not."""
+    state = _throttle_state(username, ip)
+    if not state or not state.get("locked_until"):
+        return 0
+    return max(1, int(state["locked_until"] - _now() + 0.999))
+
+
+def is_locked_out(username, ip) -> bool:
+    return lockout_seconds_left(username, ip) > 0
+
+
+def register_failure(username, ip) -> int:
+    """Count a failed login; return the failures counted in the current window."""
+    now = _now()
+    window = iom_settings.LOGIN_LOCKOUT_SECONDS
+    state = _throttle_state(username, ip) or {"count": 0, "started": now, "locked_until": None}
+    state["count"] += 1
+    if state["count"] >= iom_settings.LOGIN_MAX_FAILURES:
+        state["locked_until"] = now + window
+    cache.set(_throttle_key(username, ip), state, timeout=2 * window)
+    return state["count"]
+
+
+def reset(username, ip) -> None:
+    cache.delete(_throttle_key(username, ip))

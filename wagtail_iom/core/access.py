@@ -1,0 +1,312 @@
+"""Who may see and do what. Every view, export, feed and API asks this module.
+
+The directory (municipalities, schools) and the competency framework are reference data:
+reading them is open to any admin user; changing them follows Django's model permissions,
+which Wagtail's group editor assigns. Teachers, their sign-ups, diagnostics and routes are
+scoped by the staff roles below, so that one place answers "may this user see this?".
+
+This module belongs to the core, which imports no domain: it names the models it asks about
+(``"TeacherProfile"``, ``"Route"``...) and gets them from Django's app registry, as a
+``ForeignKey("wagtail_iom.School")`` does, so the domains stay free to import it.
+"""
+
+from django.apps import apps
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+APP_LABEL = "wagtail_iom"
+
+
+def model(name):
+    """The package's model called ``name`` (``"Route"``), from Django's app registry."""
+    return apps.get_model(APP_LABEL, name)
+
+
+DIRECTORY_IMPORT_PERMISSIONS = (
+    "wagtail_iom.add_municipality",
+    "wagtail_iom.change_municipality",
+    "wagtail_iom.add_school",
+    "wagtail_iom.change_school",
+)
+
+
+def can_import_directory(user) -> bool:
+    """Importing creates and changes municipalities and schools, so it needs all four rights."""
+    return bool(user and user.is_active and user.has_perms(DIRECTORY_IMPORT_PERMISSIONS))
+
+
+def public_events(queryset):
+    """The events anyone may see, in lists, calendars and feeds: live, with no view
+    restriction on them or on a page above them."""
+    return queryset.live().public()
+
+
+def is_public_event(page) -> bool:
+    """The same rule for one page (its ``.ics``, which anyone may import or subscribe to)."""
+    return page.live and not page.get_view_restrictions().exists()
+
+
+# Teachers' own data. A teacher reaches only the own profile, sign-ups, diagnostics and
+# certificates: every cabinet view looks objects up through these functions, so another
+# person's id simply is not found (404) rather than forbidden.
+
+
+def teacher_profile(user):
+    """The user's own teacher profile, or None (not signed in, or no consent given yet)."""
+    if not (user and user.is_authenticated):
+        return None
+    try:
+        return user.iom_teacher_profile
+    except ObjectDoesNotExist:
+        return None
+
+
+def own_registrations(user):
+    """The user's own sign-ups; nobody else's."""
+    Registration = model("Registration")
+
+    if not (user and user.is_authenticated):
+        return Registration.objects.none()
+    return Registration.objects.filter(user=user)
+
+
+# Staff. Two things decide what a staff member reaches:
+#
+# * Django's model permissions (given through Wagtail's group editor) say what kind of object
+#   they may handle at all (view teachers, add diagnostics, change routes...);
+# * their staff roles (StaffMembership) narrow it to whom: a curator reaches the teachers
+#   currently assigned to them, a municipal methodist those of the own municipality, a school
+#   head those of the own school; the head of the centre reaches everyone.
+#
+# A superuser, and a user with the permission but no staff role at all (an institute that does
+# not use roles), reach everyone. Roles are read once per request and kept on the user object;
+# an unassignment therefore takes effect on the next request.
+
+
+class StaffRole(models.TextChoices):
+    """The roles a staff member holds (:class:`~wagtail_iom.curators.models.StaffMembership`)."""
+
+    CURATOR = "curator", _("Curator (tutor)")
+    CENTRE_HEAD = "centre_head", _("Head of the centre")
+    MUNICIPAL_METHODIST = "municipal_methodist", _("Municipal methodist")
+    SCHOOL_HEAD = "school_head", _("School head")
+
+
+def staff_roles(user):
+    """The user's staff roles, read once per user object (one request)."""
+    if not (user and user.is_authenticated and user.is_active):
+        return ()
+    cached = getattr(user, "_iom_staff_roles", None)
+    if cached is None:
+        StaffMembership = model("StaffMembership")
+
+        cached = tuple(StaffMembership.objects.filter(user=user))
+        user._iom_staff_roles = cached
+    return cached
+
+
+def _role_values(user, role):
+    return [membership for membership in staff_roles(user) if membership.role == role]
+
+
+def is_centre_head(user) -> bool:
+    return bool(user and user.is_superuser) or bool(_role_values(user, StaffRole.CENTRE_HEAD))
+
+
+def sees_all_teachers(user) -> bool:
+    """The centre head, a superuser, or centre staff without a scoped role."""
+    return is_centre_head(user) or not staff_roles(user)
+
+
+def teacher_scope(user):
+    """A Q over TeacherProfile for the teachers the user's roles reach (no permission check)."""
+    if sees_all_teachers(user):
+        return Q()
+    scope = Q(pk__in=[])
+    if _role_values(user, StaffRole.CURATOR):
+        scope |= Q(curator_assignments__curator=user, curator_assignments__ended_at__isnull=True)
+    municipalities = [m.municipality_id for m in _role_values(user, StaffRole.MUNICIPAL_METHODIST)]
+    if municipalities:
+        scope |= Q(municipality_id__in=municipalities)
+    schools = [m.school_id for m in _role_values(user, StaffRole.SCHOOL_HEAD)]
+    if schools:
+        scope |= Q(school_id__in=schools)
+    return scope
+
+
+def can_view_teachers(user) -> bool:
+    """Curators and the centre: the teachers' profiles and diagnostics in the admin."""
+    return bool(user and user.is_active and user.has_perm("wagtail_iom.view_teacherprofile"))
+
+
+def teacher_profiles_visible_to(user):
+    TeacherProfile = model("TeacherProfile")
+
+    if not can_view_teachers(user):
+        return TeacherProfile.objects.none()
+    scope = teacher_scope(user)
+    if not scope:
+        return TeacherProfile.objects.all()
+    # The curator's join can repeat a teacher: filter by the ids instead of distinct().
+    return TeacherProfile.objects.filter(pk__in=TeacherProfile.objects.filter(scope).values("pk"))
+
+
+def can_enter_diagnostics(user) -> bool:
+    return bool(user and user.is_active and user.has_perm("wagtail_iom.add_diagnosticresult"))
+
+
+def can_decide_registrations(user) -> bool:
+    """School heads and curators approve or decline sign-ups to "needs approval" events."""
+    return bool(user and user.is_active and user.has_perm("wagtail_iom.decide_registration"))
+
+
+def registrations_visible_to(user):
+    """The sign-ups a staff member may list in the admin."""
+    Registration = model("Registration")
+
+    if (
+        user
+        and user.is_active
+        and (user.has_perm("wagtail_iom.view_registration") or can_decide_registrations(user))
+    ):
+        return Registration.objects.all()
+    return Registration.objects.none()
+
+
+def can_mark_attendance(user, event) -> bool:
+    """Editors who may edit the event page mark its attendance."""
+    if not (user and user.is_active):
+        return False
+    return event.permissions_for_user(user).can_edit()
+
+
+# Routes. A route is reached through its teacher: whoever reaches the teacher (see above) and
+# holds the permission to view routes reaches the teacher's routes. What they may do with a
+# route depends on the role and the route's status (routes/workflow.py has the transitions).
+
+
+def can_view_routes(user) -> bool:
+    return bool(user and user.is_active and user.has_perm("wagtail_iom.view_route"))
+
+
+def routes_visible_to(user):
+    """The routes a staff member may list and open in the admin."""
+    Route = model("Route")
+
+    if not can_view_routes(user):
+        return Route.objects.none()
+    scope = teacher_scope(user)
+    if not scope:
+        return Route.objects.all()
+    TeacherProfile = model("TeacherProfile")
+
+    return Route.objects.filter(teacher__in=TeacherProfile.objects.filter(scope).values("pk"))
+
+
+def can_see_route(user, route) -> bool:
+    return routes_visible_to(user).filter(pk=route.pk).exists()
+
+
+def _is_current_curator(user, route) -> bool:
+    CuratorAssignment = model("CuratorAssignment")
+
+    return CuratorAssignment.objects.filter(
+        teacher_id=route.teacher_id, curator=user, ended_at__isnull=True
+    ).exists()
+
+
+def can_edit_route(user, route=None) -> bool:
+    """Curators of the teacher and the centre head change a route's content; municipal
+    methodists and school heads only read (and comment, approve, audit)."""
+    if not (user and user.is_active and user.has_perm("wagtail_iom.change_route")):
+        return False
+    if is_centre_head(user) or not staff_roles(user):
+        return True
+    if not _role_values(user, StaffRole.CURATOR):
+        return False
+    return route is None or _is_current_curator(user, route)
+
+
+def can_approve_route(user, route) -> bool:
+    """The head of the teacher's school (or the centre head) approves a route."""
+    if not (user and user.is_active and user.has_perm("wagtail_iom.approve_route")):
+        return False
+    if is_centre_head(user) or not staff_roles(user):
+        return True
+    schools = {m.school_id for m in _role_values(user, StaffRole.SCHOOL_HEAD)}
+    return route.teacher.school_id in schools
+
+
+def can_audit_route(user, route) -> bool:
+    """The municipal methodist of the teacher's municipality (or the centre head) audits."""
+    if not (user and user.is_active and user.has_perm("wagtail_iom.audit_route")):
+        return False
+    if is_centre_head(user) or not staff_roles(user):
+        return True
+    municipalities = {m.municipality_id for m in _role_values(user, StaffRole.MUNICIPAL_METHODIST)}
+    return route.teacher.municipality_id in municipalities
+
+
+def can_comment_route(user, route) -> bool:
+    return can_see_route(user, route)
+
+
+def own_routes(user):
+    """The teacher's own routes, for the cabinet, in every status: the route is composed with
+    the teacher, so a draft in development is theirs to see too."""
+    Route = model("Route")
+
+    profile = teacher_profile(user)
+    if profile is None:
+        return Route.objects.none()
+    return Route.objects.filter(teacher=profile)
+
+
+def can_assign_curators(user) -> bool:
+    """The centre head assigns teachers to curators (in bulk)."""
+    return bool(
+        user
+        and user.is_active
+        and user.has_perm("wagtail_iom.add_curatorassignment")
+        and (is_centre_head(user) or not staff_roles(user))
+    )
+
+
+def can_propose_teachers(user) -> bool:
+    """Municipal methodists propose teachers of their municipality for routes."""
+    return bool(
+        user
+        and user.is_active
+        and user.has_perm("wagtail_iom.add_teacherproposal")
+        and (_role_values(user, StaffRole.MUNICIPAL_METHODIST) or is_centre_head(user))
+    )
+
+
+# Staff roles and proposals (the "Curators" admin screens, curators/admin.py).
+
+
+def can_manage_staff_roles(user, action="view") -> bool:
+    """Giving and taking staff roles: the model permission ("add", "change", "delete", "view"
+    a staff role) held by the centre head, a superuser, or centre staff without a scoped role.
+    A curator, methodist or school head never manages roles, whatever their groups say."""
+    return bool(
+        user
+        and user.is_active
+        and user.has_perm(f"wagtail_iom.{action}_staffmembership")
+        and (is_centre_head(user) or not staff_roles(user))
+    )
+
+
+def teachers_proposable_by(user):
+    """The teachers a user may propose for a route: a municipal methodist those of the own
+    municipalities, the centre head anyone; nobody else any."""
+    TeacherProfile = model("TeacherProfile")
+
+    if not can_propose_teachers(user):
+        return TeacherProfile.objects.none()
+    if is_centre_head(user):
+        return TeacherProfile.objects.all()
+    municipalities = [m.municipality_id for m in _role_values(user, StaffRole.MUNICIPAL_METHODIST)]
+    return TeacherProfile.objects.filter(municipality_id__in=municipalities)

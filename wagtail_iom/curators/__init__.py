@@ -1,0 +1,1 @@
+"""The centre's staff: staff roles, curator assignments and municipal methodists' proposals."""

@@ -1,0 +1,1 @@
+"""Diagnostics results with scores per competency, and the teacher's competency profile."""

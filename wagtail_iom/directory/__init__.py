@@ -1,0 +1,3 @@
+"""Reference data: municipalities, schools and the competency framework, with their admin
+screens and the bulk import.
+"""

@@ -1,0 +1,1099 @@
+"""The one structure of a printed route (ИОМ), built from the route in one of its layouts.
+
+:func:`route_document` builds a :class:`RouteDocument` — title, header facts, sections made of
+tables (header row and body rows of strings), paragraphs and notes, signature lines — that the
+renderers beside this module turn into HTML and PDF (:mod:`.html`) and Word (:mod:`.word`), so
+the files hold the same rows.
+
+Sections 1 and 2 come from the route's snapshots (``profile_snapshot`` and
+``diagnostics_snapshot``, in the format written by :mod:`wagtail_iom.routes.builder`), so
+that a printed route keeps saying what it said when it was approved; a route without snapshots
+shows the teacher's profile as it is now.
+
+Building a document runs a fixed number of queries, whatever the number of steps.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from functools import cached_property
+
+from django.template.defaultfilters import floatformat
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
+
+from wagtail_iom.conf import iom_settings
+from wagtail_iom.core.access import StaffRole
+from wagtail_iom.curators.assignments import approvers_and_methodists
+from wagtail_iom.diagnostics import competency_profile as competency_service
+from wagtail_iom.diagnostics.models import DiagnosticLevel, DiagnosticProcedure
+from wagtail_iom.diagnostics.radar import radar_chart
+from wagtail_iom.directory.models import Competency, CompetencyGroup
+from wagtail_iom.events.models import EventLevel, EventPage, EventSession
+from wagtail_iom.people.models import (
+    AchievementDirection,
+    CommunityStatus,
+    FurtherEducationKind,
+    MentoringRole,
+)
+from wagtail_iom.routes.blocks import MENTORING_FORMATS, RouteStage
+from wagtail_iom.routes.models import RouteLayout, RouteStatus
+from wagtail_iom.routes.services import progress, route_steps
+
+TEMPLATE = "wagtail_iom/routes/print/document.html"
+
+
+class DocumentUnavailable(Exception):
+    """The file cannot be made on this site: WeasyPrint or python-docx is not installed."""
+
+
+# The structure ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One row of a table. A ``group`` row is a heading spanning the table (a stage, a
+    competency group, a kind of further education); its only cell is the heading."""
+
+    cells: list[str]
+    group: bool = False
+
+    @property
+    def blank(self) -> bool:
+        """A row left to be filled in by hand."""
+        return not self.group and not any(self.cells)
+
+
+@dataclass
+class Table:
+    key: str
+    caption: str
+    columns: list[str]
+    rows: list[Row] = field(default_factory=list)
+    #: Relative widths of the columns.
+    widths: list[int] = field(default_factory=list)
+    #: False: no header row; the first cell of each row is the row's header (a card of facts).
+    header: bool = True
+    #: Shown instead of the table when it has no rows.
+    empty_text: str = ""
+    kind = "table"
+
+    @property
+    def column_count(self) -> int:
+        return len(self.columns)
+
+
+@dataclass
+class Paragraph:
+    """A labelled text (the goal, a recommendation); ``text`` may hold several lines."""
+
+    label: str
+    text: str
+    kind = "paragraph"
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for line in self.text.splitlines() if line.strip()] or ["—"]
+
+
+@dataclass
+class Heading:
+    text: str
+    kind = "heading"
+
+
+@dataclass
+class Note:
+    text: str
+    kind = "note"
+
+
+@dataclass
+class ChartBlock:
+    """The competency profile chart (HTML and PDF only: the table next to it has every value)."""
+
+    chart: object
+    kind = "chart"
+
+
+@dataclass
+class Section:
+    key: str
+    title: str
+    blocks: list = field(default_factory=list)
+    #: Printed on landscape pages (the development map's wide table).
+    wide: bool = False
+
+
+@dataclass
+class Signature:
+    role: str
+    name: str = ""
+
+
+@dataclass
+class RouteDocument:
+    layout: str
+    route_id: int
+    language: str
+    title: str
+    subtitle: str
+    facts: list[tuple[str, str]]
+    sections: list[Section]
+    signatures: list[Signature]
+    date_label: str
+    date: str
+    #: The whole document on landscape pages (the wide tables of compact / competency_groups).
+    landscape: bool = False
+
+    @property
+    def filename_base(self) -> str:
+        return f"route-{self.route_id}-{self.layout}"
+
+    def filename(self, fmt) -> str:
+        return f"{self.filename_base}.{fmt}"
+
+    def tables(self) -> list[Table]:
+        """Every table in the order printed, including those without rows."""
+        return [
+            block for section in self.sections for block in section.blocks if block.kind == "table"
+        ]
+
+
+# Small formatting helpers -----------------------------------------------------------------------
+
+
+def _date(value) -> str:
+    """``dd.mm.yyyy`` as Russian documents write dates; accepts dates and ISO strings."""
+    if not value:
+        return ""
+    if isinstance(value, str):
+        try:
+            value = datetime.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return value.strftime("%d.%m.%Y")
+
+
+def _number(value) -> str:
+    if value is None or value == "":
+        return ""
+    try:
+        return floatformat(Decimal(str(value)), -1)
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def _label(choices, value) -> str:
+    """The label of a choice, or the stored value itself when the choice no longer exists."""
+    if not value:
+        return ""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _lines(*parts) -> str:
+    return "\n".join(str(part) for part in parts if part)
+
+
+def _until(day) -> str:
+    return pgettext("deadline", "until %(date)s") % {"date": _date(day)} if day else ""
+
+
+def _period(start, end) -> str:
+    if start and end and _date(start) == _date(end):
+        return _date(start)
+    if start and end:
+        return f"{_date(start)} – {_date(end)}"
+    return _date(start) or _until(end)
+
+
+STAGE_LABELS = dict(RouteStage.CHOICES)
+LEVEL_ORDER = {code: index for index, code in enumerate(EventLevel.values)}
+MENTORING_LABELS = dict(MENTORING_FORMATS)
+
+
+# Snapshots ------------------------------------------------------------------------------------
+#
+# The snapshots are written by routes/builder.py (its module documentation gives the
+# format): the info card as display strings, further education and achievements in groups,
+# the latest diagnostics with the competencies' latest scores. They are read here leniently
+# (a missing key is an empty value), so that an older snapshot still prints.
+
+
+def _live_profile_snapshot(teacher) -> dict:
+    from wagtail_iom.routes.builder import profile_snapshot
+
+    return profile_snapshot(teacher)
+
+
+def _live_diagnostics_snapshot(teacher) -> dict:
+    from wagtail_iom.routes.builder import diagnostics_snapshot
+
+    return diagnostics_snapshot(teacher)
+
+
+def _card_values(snapshot) -> dict:
+    """The info card of a profile snapshot as ``{field: display value}``."""
+    return {
+        row.get("field"): "" if row.get("value") is None else str(row.get("value"))
+        for row in snapshot.get("card") or []
+        if isinstance(row, dict)
+    }
+
+
+# What one step says ----------------------------------------------------------------------------
+
+
+@dataclass
+class StepText:
+    """A step of the roadmap as the layouts print it."""
+
+    stage: str
+    level: str  # an EventLevel code or ""
+    what: str  # the event or activity
+    form: str
+    dates: str
+    result: str
+    presentation: str
+    competencies: list  # Competency objects
+    mark: str
+    # The compact table's own columns (a task row fills them itself).
+    deficit: str = ""
+    educational_task: str = ""
+
+
+class _Data:
+    """Everything a layout needs, each part read once (a fixed number of queries)."""
+
+    def __init__(self, route):
+        self.route = route
+        self.teacher = route.teacher
+
+    @cached_property
+    def profile(self) -> dict:
+        """Section 1: the route's snapshot, else the teacher's profile now."""
+        return self.route.profile_snapshot or _live_profile_snapshot(self.teacher)
+
+    @cached_property
+    def card(self) -> dict:
+        """The info card as ``{field: display value}``; the name is never empty."""
+        card = _card_values(self.profile)
+        if not card.get("full_name"):
+            card["full_name"] = self.teacher.full_name
+        return card
+
+    @cached_property
+    def diagnostics(self) -> dict:
+        """Section 2: the route's snapshot, else the teacher's profile now."""
+        return self.route.diagnostics_snapshot or _live_diagnostics_snapshot(self.teacher)
+
+    @cached_property
+    def steps(self):
+        return route_steps(self.route)
+
+    @cached_property
+    def progress(self):
+        return progress(self.steps)
+
+    @cached_property
+    def _event_ids(self) -> set[int]:
+        ids = set()
+        for step in self.steps:
+            if step.event is not None:
+                ids.add(step.event.pk)
+            ids.update(page.pk for page in step.options)
+        return ids
+
+    @cached_property
+    def event_dates(self) -> dict[int, tuple]:
+        """Per event id: the first and the last date of its sessions (one query)."""
+        dates = {}
+        if self._event_ids:
+            rows = EventSession.objects.filter(page_id__in=self._event_ids).values_list(
+                "page_id", "date"
+            )
+            for page_id, day in rows:
+                first, last = dates.get(page_id, (day, day))
+                dates[page_id] = (min(first, day), max(last, day))
+        return dates
+
+    @cached_property
+    def event_competency_ids(self) -> dict[int, list[int]]:
+        """Per event id: the competencies the event targets, for steps that name none (one
+        query)."""
+        targets = {}
+        if self._event_ids:
+            rows = EventPage.competencies.through.objects.filter(
+                eventpage_id__in=self._event_ids
+            ).values_list("eventpage_id", "competency_id")
+            for event_id, competency_id in rows:
+                targets.setdefault(event_id, []).append(competency_id)
+        return targets
+
+    def competency_ids_of(self, step) -> list[int]:
+        ids = step.competency_ids
+        if not ids and step.event is not None:
+            ids = self.event_competency_ids.get(step.event.pk, [])
+        return ids
+
+    @cached_property
+    def competencies(self) -> dict[int, Competency]:
+        ids = {pk for step in self.steps for pk in self.competency_ids_of(step)}
+        if not ids:
+            return {}
+        return Competency.objects.select_related("group").in_bulk(ids)
+
+    @cached_property
+    def groups(self) -> list[CompetencyGroup]:
+        return list(CompetencyGroup.objects.order_by("sort_order", "name", "pk"))
+
+    @cached_property
+    def transitions(self):
+        return list(self.route.transitions.order_by("at", "pk"))
+
+    def last_transition_to(self, status):
+        moves = [t for t in self.transitions if t.to_status == status]
+        return moves[-1] if moves else None
+
+    def first_transition_to(self, status):
+        moves = [t for t in self.transitions if t.to_status == status]
+        return moves[0] if moves else None
+
+    @cached_property
+    def staff(self) -> dict[str, list[str]]:
+        """Names of the school heads of the teacher's school and of the methodists of the
+        teacher's municipality (one query)."""
+        teacher = self.teacher
+        names = {StaffRole.SCHOOL_HEAD: [], StaffRole.MUNICIPAL_METHODIST: []}
+        if teacher.school_id or teacher.municipality_id:
+            for membership in approvers_and_methodists(teacher).order_by("pk"):
+                name = membership.user.get_full_name()
+                if name and name not in names[membership.role]:
+                    names[membership.role].append(name)
+        return names
+
+    def staff_name(self, role) -> str:
+        # A form has one line per role: a name only when there is one person to sign.
+        names = self.staff.get(role, [])
+        return names[0] if len(names) == 1 else ""
+
+    @cached_property
+    def curator_name(self) -> str:
+        curator = self.route.curator
+        return curator.get_full_name() if curator is not None else ""
+
+    def describe(self, step) -> StepText:
+        value = step.value
+        kind = step.type
+        text = StepText(
+            stage=step.stage,
+            level="",
+            what="",
+            form="",
+            dates=_until(value.get("deadline")),
+            result=value.get("planned_result") or "",
+            presentation="",
+            competencies=[
+                self.competencies[pk]
+                for pk in self.competency_ids_of(step)
+                if pk in self.competencies
+            ],
+            mark=self.mark(step),
+        )
+        if kind == "event":
+            event = step.event
+            text.presentation = value.get("result_presentation") or ""
+            if event is None:
+                text.what = _("(the event is no longer in the resource map)")
+                text.level = value.get("level") or ""
+                text.form = value.get("form") or ""
+            else:
+                text.what = event.title
+                text.level = value.get("level") or event.level
+                text.form = value.get("form") or ", ".join(
+                    part for part in (event.get_kind_display(), event.get_format_display()) if part
+                )
+                if not value.get("deadline") and event.pk in self.event_dates:
+                    text.dates = _period(*self.event_dates[event.pk])
+        elif kind == "choose_one":
+            titles = [page.title for page in step.options]
+            text.what = _("One of: %(events)s") % {"events": "; ".join(titles)}
+            levels = {page.level for page in step.options}
+            text.level = levels.pop() if len(levels) == 1 else ""
+            text.form = _("Choice of one event")
+        elif kind == "self_education":
+            text.what = value.get("activity") or ""
+            text.form = value.get("form") or _("Self-education")
+            text.level = EventLevel.PERSONAL
+        elif kind == "external_course":
+            hours = value.get("hours")
+            text.what = _lines(value.get("programme"), value.get("place"))
+            text.form = _("External course") + (
+                ", " + ngettext("%(hours)d hour", "%(hours)d hours", hours) % {"hours": hours}
+                if hours
+                else ""
+            )
+            certificate = value.get("certificate")
+            if certificate:
+                text.presentation = _("Certificate No. %(number)s") % {"number": certificate}
+        elif kind == "mentoring":
+            text.what = _lines(
+                _("Mentoring, mentor: %(mentor)s") % {"mentor": value.get("mentor") or "—"},
+                value.get("meetings"),
+            )
+            text.form = str(MENTORING_LABELS.get(value.get("format"), value.get("format") or ""))
+            text.level = EventLevel.SCHOOL
+        elif kind == "task_row":
+            text.what = value.get("actions") or ""
+            text.dates = _period(value.get("starts_on"), value.get("deadline"))
+            text.presentation = value.get("result_form") or ""
+            text.deficit = value.get("deficit") or ""
+            text.educational_task = value.get("educational_task") or ""
+        return text
+
+    def mark(self, step) -> str:
+        if not step.is_markable or not step.done:
+            return ""
+        if step.completion is not None:
+            return _("Done, %(date)s") % {"date": _date(step.completion.done_at)}
+        return _("Done")
+
+    @cached_property
+    def texts(self) -> list[StepText]:
+        """Every step, stage by stage in the cycle's order; within a stage by level (personal
+        to federal, steps without a level last), otherwise as the roadmap orders them."""
+        stage_order = {code: index for index, code in enumerate(RouteStage.ORDER)}
+        texts = [self.describe(step) for step in self.steps]
+        return sorted(
+            texts,
+            key=lambda t: (
+                stage_order.get(t.stage, len(stage_order)),
+                LEVEL_ORDER.get(t.level, len(LEVEL_ORDER)),
+            ),
+        )
+
+
+def _competency_lines(competencies) -> str:
+    return "\n".join(f"{c.code} {c.name}" for c in competencies)
+
+
+def _position(card) -> str:
+    return ", ".join(part for part in (card.get("position"), card.get("subjects")) if part)
+
+
+# Layouts --------------------------------------------------------------------------------------
+
+
+def _header_facts(data) -> list[tuple[str, str]]:
+    route, card = data.route, data.card
+    facts = [
+        (_("Period"), _period(route.starts_on, route.ends_on)),
+        (_("Status"), str(route.get_status_display())),
+        (_("School"), card.get("school") or ""),
+        (_("Municipality"), card.get("municipality") or ""),
+        (_("Curator (tutor)"), data.curator_name),
+    ]
+    sent = data.first_transition_to(RouteStatus.SENT_FOR_APPROVAL)
+    if sent is not None:
+        facts.append((_("Sent for approval on"), _date(sent.at)))
+    approved = data.last_transition_to(RouteStatus.APPROVED)
+    if approved is not None:
+        facts.append((_("Approved by the school on"), _date(approved.at)))
+    return [(label, value) for label, value in facts if value]
+
+
+def _route_date(data) -> str:
+    """The date of the route on the signature page: when it was sent for approval (finished
+    being developed), else when it was created."""
+    sent = data.first_transition_to(RouteStatus.SENT_FOR_APPROVAL)
+    return _date(sent.at if sent is not None else data.route.created_at)
+
+
+def _experience(value) -> str:
+    if str(value).isdigit():
+        years = int(value)
+        return ngettext("%(years)d year", "%(years)d years", years) % {"years": years}
+    return value or ""
+
+
+def _info_card(data) -> Table:
+    card, profile = data.card, data.profile
+    mentoring = profile.get("mentoring") or {}
+    role = _label(MentoringRole, mentoring.get("role")) or mentoring.get("role_label") or ""
+    rows = [
+        (_("Full name"), card.get("full_name", "")),
+        (
+            _("Education"),
+            "; ".join(
+                part
+                for part in (card.get("education_level"), card.get("education_institution"))
+                if part
+            ),
+        ),
+        (_("Qualification"), card.get("qualification", "")),
+        (_("Position and the subject taught"), _position(card)),
+        (_("Teaching experience"), _experience(card.get("teaching_experience_years", ""))),
+        (_("Qualification category"), card.get("qualification_category", "")),
+        (_("Date of the last attestation"), card.get("attestation_date", "")),
+        (_("Expert area"), card.get("expert_area", "")),
+        (
+            _("Mentor or mentee"),
+            ": ".join(part for part in (role, mentoring.get("partner")) if part),
+        ),
+        (
+            _("Professional communities (name, status)"),
+            "\n".join(
+                ", ".join(
+                    part
+                    for part in (
+                        item.get("name"),
+                        _label(CommunityStatus, item.get("status")) or item.get("status_label"),
+                    )
+                    if part
+                )
+                for item in profile.get("communities") or []
+            ),
+        ),
+        (
+            _("Regional projects"),
+            "\n".join(
+                (item.get("name") or "") + (f" ({item['role']})" if item.get("role") else "")
+                for item in profile.get("regional_projects") or []
+            ),
+        ),
+    ]
+    return Table(
+        key="info_card",
+        caption=_("Info card"),
+        columns=[_("Item"), _("Information")],
+        rows=[Row([label, value or ""]) for label, value in rows],
+        widths=[35, 65],
+        header=False,
+    )
+
+
+FURTHER_EDUCATION_GROUPS = {
+    FurtherEducationKind.REGIONAL: lambda: _("At the regional level"),
+    FurtherEducationKind.FEDERAL: lambda: _("At the federal level"),
+    FurtherEducationKind.FEDERAL_REGISTRY: lambda: _("Programmes included in the federal registry"),
+}
+
+
+def _further_education(profile) -> Table:
+    table = Table(
+        key="further_education",
+        caption=_("Further education in the last three years"),
+        columns=[
+            pgettext("number", "No."),
+            _("Place (organisation, city)"),
+            _("Programme"),
+            _("Hours"),
+            _("Result (certificate No.)"),
+        ],
+        widths=[7, 28, 35, 11, 19],
+    )
+    groups = {group.get("kind"): group for group in profile.get("further_education") or []}
+    kinds = list(FURTHER_EDUCATION_GROUPS) + [
+        k for k in groups if k not in FURTHER_EDUCATION_GROUPS
+    ]
+    number = 0
+    for kind in kinds:
+        group = groups.get(kind) or {}
+        label = FURTHER_EDUCATION_GROUPS.get(kind)
+        table.rows.append(Row([label() if label else group.get("label") or str(kind)], group=True))
+        for course in group.get("courses") or []:
+            number += 1
+            table.rows.append(
+                Row(
+                    [
+                        str(number),
+                        course.get("place") or "",
+                        course.get("programme") or "",
+                        _number(course.get("hours")),
+                        _lines(course.get("certificate_number"), _date(course.get("completed_on"))),
+                    ]
+                )
+            )
+    return table
+
+
+def _achievements(profile) -> Table:
+    groups = {group.get("direction"): group for group in profile.get("achievements") or []}
+    rows = []
+    for direction in list(AchievementDirection.values) + [
+        d for d in groups if d not in AchievementDirection.values
+    ]:
+        group = groups.get(direction) or {}
+        rows.append(
+            Row(
+                [
+                    _label(AchievementDirection, direction) or group.get("label") or "",
+                    "\n".join(
+                        f"{item.get('description') or ''} ({item['year']})"
+                        if item.get("year")
+                        else item.get("description") or ""
+                        for item in group.get("items") or []
+                    ),
+                ]
+            )
+        )
+    return Table(
+        key="achievements",
+        caption=_("Professional achievements"),
+        columns=[_("Direction"), _("Description")],
+        rows=rows,
+        widths=[30, 70],
+    )
+
+
+def _score_lines(entries) -> str:
+    return "\n".join(
+        f"{entry.get('code', '')} {entry.get('name', '')} — {_number(entry.get('score'))}%".strip()
+        for entry in entries or []
+    )
+
+
+def _procedure(result) -> str:
+    kind = (
+        _label(DiagnosticProcedure, result.get("procedure")) or result.get("procedure_label") or ""
+    )
+    name = result.get("procedure_name") or ""
+    return kind if name.strip().lower() == kind.lower() else _lines(kind, name)
+
+
+def _diagnostics_table(diagnostics) -> Table:
+    rows = []
+    result = diagnostics.get("latest")
+    if result:
+        total = _number(result.get("total_score"))
+        level = _label(DiagnosticLevel, result.get("level")) or result.get("level_label") or ""
+        rows.append(
+            Row(
+                [
+                    _date(result.get("date")),
+                    _procedure(result),
+                    " / ".join(part for part in (f"{total}%" if total else "", level) if part),
+                    _score_lines(diagnostics.get("deficits")),
+                    _score_lines(diagnostics.get("proficits")),
+                ]
+            )
+        )
+    return Table(
+        key="diagnostics",
+        caption=_("Results of the assessment of professional competencies"),
+        columns=[
+            _("Date"),
+            _("Format and name of the procedure"),
+            _("Total score / level"),
+            _("Deficits: competencies at a low level"),
+            _("Proficits: competencies at a high level"),
+        ],
+        rows=rows,
+        widths=[14, 22, 14, 25, 25],
+        empty_text=_("No diagnostics results yet."),
+    )
+
+
+@dataclass
+class _ChartPoint:
+    score: Decimal
+
+
+@dataclass
+class _ChartCompetency:
+    code: str
+    name: str
+
+
+@dataclass
+class _ChartRow:
+    """A competency as :func:`~wagtail_iom.diagnostics.radar.radar_chart` reads it."""
+
+    competency: _ChartCompetency
+    latest: _ChartPoint | None
+    previous: _ChartPoint | None = None
+
+
+def _decimal_or_none(value):
+    try:
+        return Decimal(str(value)) if value not in (None, "", "None") else None
+    except InvalidOperation:
+        return None
+
+
+def _scored(diagnostics) -> list[dict]:
+    return [
+        entry
+        for entry in diagnostics.get("competencies") or []
+        if _decimal_or_none(entry.get("score")) is not None
+    ]
+
+
+def _profile_rows(diagnostics) -> list[_ChartRow]:
+    return [
+        _ChartRow(
+            competency=_ChartCompetency(entry.get("code") or "", entry.get("name") or ""),
+            latest=_ChartPoint(_decimal_or_none(entry.get("score"))),
+        )
+        for entry in _scored(diagnostics)
+    ]
+
+
+def _status_label(entry) -> str:
+    status = entry.get("status") or competency_service.classify(
+        _decimal_or_none(entry.get("score"))
+    )
+    if status == competency_service.DEFICIT:
+        return pgettext("competency", "Deficit")
+    if status == competency_service.PROFICIT:
+        return pgettext("competency", "Proficit")
+    return ""
+
+
+def _profile_table(diagnostics) -> Table:
+    return Table(
+        key="competency_profile",
+        caption=_("Competency profile"),
+        columns=[
+            _("Group"),
+            _("Competency"),
+            _("Score, %"),
+            _("Date of the score"),
+            _("Deficit or proficit"),
+        ],
+        rows=[
+            Row(
+                [
+                    entry.get("group") or "",
+                    f"{entry.get('code', '')} {entry.get('name', '')}".strip(),
+                    _number(entry.get("score")),
+                    _date(entry.get("date")),
+                    _status_label(entry),
+                ]
+            )
+            for entry in _scored(diagnostics)
+        ],
+        widths=[24, 40, 10, 14, 12],
+        empty_text=_("No competency has been scored yet."),
+    )
+
+
+def _map_table(data) -> Table:
+    table = Table(
+        key="development_map",
+        caption=_("Development map by stage and level"),
+        columns=[
+            _("Level"),
+            _("Educational events and activities"),
+            _("Forms and formats"),
+            _("Dates"),
+            _("Planned results and the form of presenting them"),
+            _("Competencies targeted"),
+            _("Completion mark"),
+        ],
+        widths=[10, 22, 12, 11, 19, 17, 9],
+        empty_text=_("The development map has no steps yet."),
+    )
+    stage = None
+    for text in data.texts:
+        if text.stage != stage:
+            stage = text.stage
+            table.rows.append(Row([str(STAGE_LABELS.get(stage, stage))], group=True))
+        table.rows.append(
+            Row(
+                [
+                    _label(EventLevel, text.level),
+                    text.what,
+                    text.form,
+                    text.dates,
+                    _lines(text.result, text.presentation),
+                    _competency_lines(text.competencies),
+                    text.mark,
+                ]
+            )
+        )
+    return table
+
+
+def _signatures(data, roles) -> list[Signature]:
+    names = {
+        "teacher": data.card.get("full_name", ""),
+        "school_head": data.staff_name(StaffRole.SCHOOL_HEAD),
+        "municipal": data.staff_name(StaffRole.MUNICIPAL_METHODIST),
+        "tutor": data.curator_name,
+    }
+    labels = {
+        "teacher": _("Teacher"),
+        "school_head": _("School head"),
+        "municipal": _("Responsible in the municipality"),
+        "tutor": _("Tutor of the centre"),
+    }
+    return [Signature(labels[role], names[role]) for role in roles]
+
+
+def _full(data) -> dict:
+    route, card, diagnostics = data.route, data.card, data.diagnostics
+    request = diagnostics.get("request") or {}
+    overall = data.progress["overall"]
+    competencies_blocks = [_diagnostics_table(diagnostics)]
+    chart_rows = _profile_rows(diagnostics)
+    if chart_rows:
+        competencies_blocks.append(ChartBlock(radar_chart(chart_rows)))
+    competencies_blocks += [
+        _profile_table(diagnostics),
+        Heading(_("Request for support (filled in by the teacher)")),
+        Paragraph(_("1. Areas of professional interest"), request.get("interest_areas") or ""),
+        Paragraph(_("2. Professional needs to meet during the route"), request.get("needs") or ""),
+        Paragraph(_("3. The goal to achieve on the route"), request.get("goal") or ""),
+    ]
+    map_blocks = [
+        Paragraph(_("Goal of the route"), route.goal),
+        Paragraph(_("Tasks"), route.tasks),
+        Paragraph(
+            _("Progress"),
+            _("%(done)d of %(total)d steps done (%(percent)d%%)")
+            % {"done": overall.done, "total": overall.total, "percent": overall.percent},
+        ),
+        _map_table(data),
+    ]
+    if route.reflection.strip():
+        map_blocks.append(Paragraph(_("Reflection of the teacher"), route.reflection))
+    return {
+        "title": _("Individual educational route of a teacher"),
+        "subtitle": card.get("full_name", ""),
+        "facts": _header_facts(data),
+        "sections": [
+            Section(
+                "general",
+                _("Section 1. General information about the teacher"),
+                [
+                    _info_card(data),
+                    _further_education(data.profile),
+                    _achievements(data.profile),
+                ],
+            ),
+            Section(
+                "competencies",
+                _("Section 2. Professional competencies and request for support"),
+                competencies_blocks,
+            ),
+            Section(
+                "development_map",
+                _("Section 3. Map of the teacher's professional development"),
+                map_blocks,
+                wide=True,
+            ),
+            Section(
+                "recommendations",
+                _("Section 4. Recommendations"),
+                [
+                    Paragraph(
+                        _("1. Directions of further support of professional development"),
+                        route.further_support,
+                    ),
+                    Paragraph(
+                        _("2. Recommendations for self-education and non-formal education"),
+                        route.self_and_non_formal_education,
+                    ),
+                    Paragraph(_("3. Sources to study and use in practice"), route.sources),
+                ],
+            ),
+        ],
+        "signatures": _signatures(data, ("teacher", "school_head", "municipal", "tutor")),
+        "landscape": False,
+    }
+
+
+def _card_table(data, key, rows) -> Table:
+    return Table(
+        key=key,
+        caption=_("About the teacher"),
+        columns=[_("Item"), _("Information")],
+        rows=[Row([label, value or ""]) for label, value in rows],
+        widths=[30, 70],
+        header=False,
+    )
+
+
+def _compact(data) -> dict:
+    card = data.card
+    topics = [step.value.get("activity") for step in data.steps if step.type == "self_education"]
+    facts = _card_table(
+        data,
+        "teacher",
+        [
+            (_("Full name"), card.get("full_name", "")),
+            (_("School"), card.get("school", "")),
+            (_("Municipality or district"), card.get("municipality", "")),
+            (_("Position (subject)"), _position(card)),
+            (
+                _("Qualification category"),
+                card.get("qualification_category", ""),
+            ),
+            (_("Topic of self-education"), "\n".join(topic for topic in topics if topic)),
+        ],
+    )
+    table = Table(
+        key="tasks",
+        caption=_("Tasks of the route"),
+        columns=[
+            pgettext("number", "No."),
+            _("Professional deficits / tasks for the coming period"),
+            _("Educational tasks"),
+            _("Actions and events to carry out the tasks"),
+            _("Approximate time by stage (dd.mm.yyyy)"),
+            _("Form of presenting the result"),
+        ],
+        widths=[5, 20, 20, 23, 16, 16],
+        empty_text=_("The route has no steps yet."),
+    )
+    for number, text in enumerate(data.texts, start=1):
+        table.rows.append(
+            Row(
+                [
+                    str(number),
+                    text.deficit or _competency_lines(text.competencies),
+                    text.educational_task or text.result,
+                    _lines(text.what, text.form if text.form != text.what else ""),
+                    _lines(STAGE_LABELS.get(text.stage, text.stage), text.dates),
+                    text.presentation,
+                ]
+            )
+        )
+    return {
+        "title": _("Individual educational route"),
+        "subtitle": _lines(
+            card.get("full_name", ""), _period(data.route.starts_on, data.route.ends_on)
+        ),
+        "facts": [],
+        "sections": [Section("route", "", [facts, table])],
+        "signatures": _signatures(data, ("teacher", "school_head", "tutor")),
+        "landscape": True,
+    }
+
+
+def _competency_groups(data) -> dict:
+    card = data.card
+    facts = _card_table(
+        data,
+        "teacher",
+        [
+            (_("Full name"), card.get("full_name", "")),
+            (_("School"), card.get("school", "")),
+            (_("Position (subject)"), _position(card)),
+            (_("Period"), _period(data.route.starts_on, data.route.ends_on)),
+        ],
+    )
+    table = Table(
+        key="programme",
+        caption=_("Programme by competency groups"),
+        columns=[
+            _("Leading tasks of developing the competence"),
+            _("Labour functions*"),
+            _("Knowledge and skills needed"),
+            _("What is planned to be done"),
+            _("Expected result"),
+            _("Deadline"),
+        ],
+        widths=[20, 12, 18, 22, 16, 12],
+    )
+    by_group: dict[int | None, list] = {}
+    for text in data.texts:
+        groups = {c.group_id for c in text.competencies} or {None}
+        for group_id in groups:
+            by_group.setdefault(group_id, []).append(text)
+    headings = [(group.pk, group.name) for group in data.groups]
+    if None in by_group:
+        headings.append((None, _("Steps without a targeted competency")))
+    for number, (group_id, name) in enumerate(headings, start=1):
+        table.rows.append(Row([f"{number}. {name}"], group=True))
+        texts = by_group.get(group_id, [])
+        if not texts:
+            # The regulation's form lists every group; a blank row is filled in by hand.
+            table.rows.append(Row([""] * table.column_count))
+        for text in texts:
+            own = [c for c in text.competencies if c.group_id == group_id]
+            table.rows.append(
+                Row(
+                    [
+                        _competency_lines(own),
+                        "",
+                        "\n".join(c.description for c in own if c.description),
+                        _lines(text.what, text.form if text.form != text.what else ""),
+                        _lines(text.result, text.presentation),
+                        text.dates,
+                    ]
+                )
+            )
+    return {
+        "title": _("Programme of the teacher's professional development"),
+        "subtitle": _lines(
+            card.get("full_name", ""), _period(data.route.starts_on, data.route.ends_on)
+        ),
+        "facts": [],
+        "sections": [
+            Section(
+                "programme",
+                "",
+                [
+                    facts,
+                    table,
+                    Note(
+                        _(
+                            "* Labour functions of the professional standard “Teacher”, "
+                            "distributed according to the competencies developed."
+                        )
+                    ),
+                ],
+            )
+        ],
+        "signatures": _signatures(data, ("teacher", "school_head")),
+        "landscape": True,
+    }
+
+
+LAYOUTS = {
+    RouteLayout.FULL: _full,
+    RouteLayout.COMPACT: _compact,
+    RouteLayout.COMPETENCY_GROUPS: _competency_groups,
+}
+
+
+def default_layout() -> str:
+    layout = iom_settings.ROUTE_DEFAULT_LAYOUT
+    return layout if layout in RouteLayout.values else RouteLayout.FULL
+
+
+def route_document(route, layout=None) -> RouteDocument:
+    """The printed route in ``layout`` (a :class:`~wagtail_iom.models.RouteLayout` value; the
+    setting ``ROUTE_DEFAULT_LAYOUT`` when None), in the active language.
+
+    Fetch the route with ``select_related("teacher__school", "teacher__municipality",
+    "curator")`` to save three queries. The number of queries does not grow with the steps.
+
+    :raises ValueError: an unknown layout.
+    """
+    layout = layout or default_layout()
+    if layout not in RouteLayout.values:
+        raise ValueError(f"Not a route layout: {layout!r}")
+    data = _Data(route)
+    parts = LAYOUTS[RouteLayout(layout)](data)
+    return RouteDocument(
+        layout=layout,
+        route_id=route.pk,
+        language=translation.get_language() or "",
+        date_label=_("Date of the route"),
+        date=_route_date(data),
+        **parts,
+    )
+
+
+# Rendering ------------------------------------------------------------------------------------

@@ -1,1 +1,0 @@
-"""The domain logic as plain functions; views, tasks and admin hooks call these."""

@@ -1,1 +1,0 @@
-"""Thin HTTP views: they read requests, call services and render."""
