@@ -15,7 +15,7 @@ help:
 	@echo "make demo          create .venv, install, migrate, load demo data, serve http://$(HOST):$(PORT)"
 	@echo "make test          run the test suite (SQLite; PostgreSQL when DATABASE_URL is set)"
 	@echo "make test-browser  run the browser tests (needs Debian's chromium and npm)"
-	@echo "make lint          ruff"
+	@echo "make lint          ruff and the import contracts (lint-imports)"
 	@echo "make messages      refresh the Russian .po from the source strings"
 	@echo "make bench         run the benchmarks (see bench/README.md)"
 
@@ -49,6 +49,7 @@ test-browser: venv node_modules/axe-core/axe.min.js
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: venv
 	$(VENV)/bin/ruff check --fix .
