@@ -15,6 +15,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from wagtail.permission_policies.pages import PagePermissionPolicy
 
 APP_LABEL = "wagtail_iom"
 
@@ -162,17 +163,61 @@ def can_decide_registrations(user) -> bool:
     return bool(user and user.is_active and user.has_perm("wagtail_iom.decide_registration"))
 
 
+def editable_pages(user):
+    """The pages ``user`` may edit (Wagtail's page permissions: their groups' rights on a part
+    of the tree, or pages they own), as a queryset of Page."""
+    return PagePermissionPolicy().instances_user_has_permission_for(user, "change")
+
+
 def registrations_visible_to(user):
-    """The sign-ups a staff member may list in the admin."""
+    """The sign-ups a staff member may list, export, approve or decline in the admin.
+
+    Those with the permission to view or decide sign-ups reach the sign-ups of the teachers
+    their roles reach (a curator the assigned teachers', a methodist the municipality's, a
+    school head the school's, the centre head everyone's); the organisers of an event (who may
+    edit its page) reach the sign-ups to it.
+    """
     Registration = model("Registration")
 
-    if (
+    if not (user and user.is_active):
+        return Registration.objects.none()
+    scope = Q(pk__in=[])
+    if user.has_perm("wagtail_iom.view_registration") or can_decide_registrations(user):
+        teachers = teacher_scope(user)
+        if not teachers:
+            return Registration.objects.all()
+        TeacherProfile = model("TeacherProfile")
+        scope |= Q(
+            user__iom_teacher_profile__in=TeacherProfile.objects.filter(teachers).values("pk")
+        )
+    if organises_events(user):
+        scope |= Q(event__in=editable_pages(user).values("pk"))
+    return Registration.objects.filter(scope)
+
+
+def organises_events(user) -> bool:
+    """Whether ``user`` may edit at least one event page (read once per request)."""
+    if not (user and user.is_active):
+        return False
+    cached = getattr(user, "_iom_organises_events", None)
+    if cached is None:
+        EventPage = model("EventPage")
+        cached = EventPage.objects.filter(pk__in=editable_pages(user).values("pk")).exists()
+        user._iom_organises_events = cached
+    return cached
+
+
+def can_list_registrations(user) -> bool:
+    """Whether the admin's "Sign-ups" screen shows the user anything at all."""
+    return bool(
         user
         and user.is_active
-        and (user.has_perm("wagtail_iom.view_registration") or can_decide_registrations(user))
-    ):
-        return Registration.objects.all()
-    return Registration.objects.none()
+        and (
+            user.has_perm("wagtail_iom.view_registration")
+            or can_decide_registrations(user)
+            or organises_events(user)
+        )
+    )
 
 
 def can_mark_attendance(user, event) -> bool:
