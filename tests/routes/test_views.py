@@ -582,3 +582,42 @@ def test_forms_closed_by_the_status_send_back_to_the_route(teacher_client, teach
         assert response["Location"].startswith(url("cabinet_route", route.pk))
     assert not RouteComment.objects.exists()
     assert Route.objects.get(pk=route.pk).reflection == ""
+
+
+def test_the_route_never_names_an_event_the_teacher_may_not_see(teacher_client, teacher, events):
+    """A private (restricted), a draft and a public event in one route: the teacher's page and
+    the teacher's print name only the public one; the step says the others are not available.
+    Staff's print names them all."""
+    from wagtail.models import PageViewRestriction
+
+    public, restricted, draft = events
+    restricted.title, draft.title = "Закрытый семинар", "Черновик вебинара"
+    restricted.save_revision().publish()
+    PageViewRestriction.objects.create(page=restricted, restriction_type="login")
+    draft.save_revision().publish()
+    draft.unpublish()
+    route = make_route(
+        teacher,
+        [
+            stage("design", choose_step(public, restricted, step_id="choice-step")),
+            stage("implementation", event_step(draft, step_id="draft-step")),
+        ],
+    )
+    page = teacher_client.get(url("cabinet_route", route.pk)).content.decode()
+    printed = teacher_client.get(
+        url("cabinet_route_print", route.pk, "full", "html")
+    ).content.decode()
+    for content in (page, printed):
+        assert public.title in content
+        assert "Закрытый семинар" not in content
+        assert "Черновик вебинара" not in content
+    assert 'id="step-draft-step"' in page
+    assert f'value="{restricted.pk}"' in page  # the option stays, disabled, without its title
+    admin = UserFactory(username="centre", is_superuser=True, is_staff=True)
+    staff_client = Client()
+    staff_client.force_login(admin)
+    staff_print = staff_client.get(
+        reverse("wagtail_iom_route_print:print", args=(route.pk, "full", "html"))
+    ).content.decode()
+    assert "Закрытый семинар" in staff_print
+    assert "Черновик вебинара" in staff_print

@@ -372,8 +372,8 @@ def _links(url_for, layout, fmt):
     return links
 
 
-def _respond(request, route, layout, fmt, url_for, fallback_url):
-    document = documents.route_document(route, layout)
+def _respond(request, route, layout, fmt, url_for, fallback_url, public_events_only=False):
+    document = documents.route_document(route, layout, public_events_only=public_events_only)
     if fmt == "html":
         html = documents.render_html(
             document,
@@ -409,6 +409,8 @@ def cabinet_print(request, pk, layout, fmt):
         fmt,
         url_for,
         fallback_url=url_for(layout, "html"),
+        # The teacher never reads the title of an event they may not see.
+        public_events_only=True,
     )
 
 

@@ -23,9 +23,10 @@ from functools import cached_property
 from django.template.defaultfilters import floatformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext
 
 from wagtail_iom.conf import iom_settings
+from wagtail_iom.core import access
 from wagtail_iom.core.access import StaffRole
 from wagtail_iom.curators.assignments import approvers_and_methodists
 from wagtail_iom.diagnostics import competency_profile as competency_service
@@ -215,6 +216,9 @@ def _period(start, end) -> str:
     return _date(start) or _until(end)
 
 
+#: How a printed route for the teacher names an event the teacher may not see.
+UNAVAILABLE_EVENT = gettext_lazy("(an event that is not available)")
+
 STAGE_LABELS = dict(RouteStage.CHOICES)
 LEVEL_ORDER = {code: index for index, code in enumerate(EventLevel.values)}
 MENTORING_LABELS = dict(MENTORING_FORMATS)
@@ -273,9 +277,10 @@ class StepText:
 class _Data:
     """Everything a layout needs, each part read once (a fixed number of queries)."""
 
-    def __init__(self, route):
+    def __init__(self, route, public_events_only=False):
         self.route = route
         self.teacher = route.teacher
+        self.public_events_only = public_events_only
 
     @cached_property
     def profile(self) -> dict:
@@ -311,6 +316,21 @@ class _Data:
                 ids.add(step.event.pk)
             ids.update(page.pk for page in step.options)
         return ids
+
+    @cached_property
+    def hidden_event_ids(self) -> set[int]:
+        """Events the reader may not see (private, draft or restricted pages), when the
+        document is printed for the teacher: they are named only as not available (one
+        query)."""
+        if not (self.public_events_only and self._event_ids):
+            return set()
+        public = access.public_events(EventPage.objects.filter(pk__in=self._event_ids))
+        return self._event_ids - set(public.values_list("pk", flat=True))
+
+    def event_title(self, event) -> str:
+        if event.pk in self.hidden_event_ids:
+            return str(UNAVAILABLE_EVENT)
+        return event.title
 
     @cached_property
     def event_dates(self) -> dict[int, tuple]:
@@ -411,8 +431,12 @@ class _Data:
         if kind == "event":
             event = step.event
             text.presentation = value.get("result_presentation") or ""
-            if event is None:
-                text.what = _("(the event is no longer in the resource map)")
+            if event is None or event.pk in self.hidden_event_ids:
+                text.what = (
+                    _("(the event is no longer in the resource map)")
+                    if event is None
+                    else str(UNAVAILABLE_EVENT)
+                )
                 text.level = value.get("level") or ""
                 text.form = value.get("form") or ""
             else:
@@ -424,7 +448,7 @@ class _Data:
                 if not value.get("deadline") and event.pk in self.event_dates:
                     text.dates = _period(*self.event_dates[event.pk])
         elif kind == "choose_one":
-            titles = [page.title for page in step.options]
+            titles = [self.event_title(page) for page in step.options]
             text.what = _("One of: %(events)s") % {"events": "; ".join(titles)}
             levels = {page.level for page in step.options}
             text.level = levels.pop() if len(levels) == 1 else ""
@@ -1072,9 +1096,13 @@ def default_layout() -> str:
     return layout if layout in RouteLayout.values else RouteLayout.FULL
 
 
-def route_document(route, layout=None) -> RouteDocument:
+def route_document(route, layout=None, *, public_events_only=False) -> RouteDocument:
     """The printed route in ``layout`` (a :class:`~wagtail_iom.models.RouteLayout` value; the
     setting ``ROUTE_DEFAULT_LAYOUT`` when None), in the active language.
+
+    ``public_events_only``: printed for the teacher, whose route must not name an event the
+    teacher may not see (private, draft or restricted): such a step says the event is not
+    available.
 
     Fetch the route with ``select_related("teacher__school", "teacher__municipality",
     "curator")`` to save three queries. The number of queries does not grow with the steps.
@@ -1084,7 +1112,7 @@ def route_document(route, layout=None) -> RouteDocument:
     layout = layout or default_layout()
     if layout not in RouteLayout.values:
         raise ValueError(f"Not a route layout: {layout!r}")
-    data = _Data(route)
+    data = _Data(route, public_events_only=public_events_only)
     parts = LAYOUTS[RouteLayout(layout)](data)
     return RouteDocument(
         layout=layout,
