@@ -165,3 +165,22 @@ def register_route_log_actions(actions):
     from wagtail_iom.routes.admin import TRANSITION_LOG_ACTION, RouteTransitionLogFormatter
 
     actions.register_action(TRANSITION_LOG_ACTION)(RouteTransitionLogFormatter)
+
+
+# An event's editor checks the seats against the sign-ups holding them: a POST to it runs under
+# the event's lock, like every sign-up (events/signup.py, edit_under_lock).
+@hooks.register("before_edit_page")
+def edit_events_under_their_lock(request, page):
+    from wagtail.admin.views.pages.edit import EditView
+
+    from wagtail_iom.events import signup
+    from wagtail_iom.events.models import EventPageMixin
+
+    if (
+        request.method != "POST"
+        or not isinstance(page, EventPageMixin)
+        or getattr(request, "iom_event_locked", False)
+    ):
+        return None
+    request.iom_event_locked = True
+    return signup.edit_under_lock(page, lambda: EditView.as_view()(request, page_id=page.pk))

@@ -415,6 +415,73 @@ def test_capacity_cannot_drop_below_the_sign_ups_and_the_editor_sees_who(
     assert event.capacity == 5
 
 
+def test_the_capacity_check_and_the_publication_run_under_the_event_lock(
+    admin_client, resource_map
+):
+    """The editor's seat check and the page's save happen in one transaction that locked the
+    event first, as sign-ups do: no sign-up can take a seat between the check and the save."""
+    from unittest import mock
+
+    from django.db import connection
+    from wagtail.test.utils.form_data import inline_formset, nested_form_data, streamfield
+
+    from wagtail_iom.events import signup
+    from wagtail_iom.events.models import EventPageForm
+
+    event = make_event(resource_map, capacity=5)
+    session = event.sessions.get()
+    seen = []
+    real_lock, real_check = signup.lock_event, EventPageForm._check_capacity
+
+    def lock(page):
+        seen.append(("lock", connection.in_atomic_block))
+        return real_lock(page)
+
+    def check(form, capacity):
+        seen.append(("check", connection.in_atomic_block))
+        return real_check(form, capacity)
+
+    data = nested_form_data(
+        {
+            "title": event.title,
+            "slug": event.slug,
+            "summary": event.summary,
+            "track": event.track,
+            "kind": event.kind,
+            "level": event.level,
+            "format": event.format,
+            "organiser": event.organiser,
+            "venue_address": event.venue_address,
+            "timezone": event.timezone,
+            "status": "scheduled",
+            "capacity": "3",
+            "body": streamfield([]),
+            "sessions": inline_formset(
+                [
+                    {
+                        "id": session.pk,
+                        "date": session.date.isoformat(),
+                        "start_time": "10:00",
+                        "end_time": "13:00",
+                    }
+                ],
+                initial=1,
+            ),
+            "action-publish": "publish",
+        }
+    )
+    with (
+        mock.patch.object(signup, "lock_event", lock),
+        mock.patch.object(EventPageForm, "_check_capacity", check),
+    ):
+        response = admin_client.post(f"/admin/pages/{event.pk}/edit/", data)
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.capacity == 3
+    # Locked first, then checked, in a transaction (publishing locks again to fill seats).
+    assert seen[:2] == [("lock", True), ("check", True)]
+
+
 def test_copying_an_event_copies_its_sessions(resource_map):
     event = make_event(resource_map, sessions=[(SOON, T(10), T(12)), (SOON, T(14), T(16))])
     copy = event.copy(update_attrs={"slug": "copy-of-event", "title": "Копия"})

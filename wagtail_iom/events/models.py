@@ -106,11 +106,13 @@ class EventPageForm(WagtailAdminPageForm):
         return cleaned_data
 
     def _check_capacity(self, capacity):
-        """Seats cannot drop below the sign-ups holding them: name who would lose a seat."""
+        """Seats cannot drop below the sign-ups holding them: name who would lose a seat.
+
+        Counted under the event's lock, which the admin's edit of an event holds from this
+        check until the page is saved (:func:`wagtail_iom.events.signup.edit_under_lock`), so
+        that no sign-up takes a seat in between."""
         if capacity is None or not self.instance.pk:
             return
-        pass
-
         holders = list(
             self.instance.registrations.filter(status__in=SEAT_HOLDING_STATUSES)
             .select_related("user")

@@ -303,7 +303,7 @@ def register(event, user, now=None) -> SignupResult:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        event = _lock_event(event)
+        event = lock_event(event)
         if not event.live:
             raise SignupError(
                 SignupError.EVENT_NOT_PUBLISHED,
@@ -372,7 +372,7 @@ def cancel(registration: Registration, now=None) -> CancelResult:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        event = _lock_event(registration.event_id)
+        event = lock_event(registration.event_id)
         current = Registration.objects.get(pk=registration.pk)
         if not current.is_active:
             _copy_fields(current, registration)
@@ -401,7 +401,7 @@ def approve(registration: Registration, by_user, now=None) -> DecisionResult:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        event = _lock_event(registration.event_id)
+        event = lock_event(registration.event_id)
         current = Registration.objects.get(pk=registration.pk)
         if current.status == RegistrationStatus.CONFIRMED:
             _copy_fields(current, registration)
@@ -429,7 +429,7 @@ def decline(registration: Registration, by_user, now=None) -> DecisionResult:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        event = _lock_event(registration.event_id)
+        event = lock_event(registration.event_id)
         current = Registration.objects.get(pk=registration.pk)
         if current.status == RegistrationStatus.DECLINED:
             _copy_fields(current, registration)
@@ -452,14 +452,26 @@ def fill_free_seats(event, now=None) -> tuple[Registration, ...]:
     """
     now = now or timezone.now()
     with transaction.atomic():
-        event = _lock_event(event)
+        event = lock_event(event)
         return _promote(event, now)
 
 
 # Internals ------------------------------------------------------------------------------------
 
 
-def _lock_event(event) -> EventPage:
+def edit_under_lock(page, serve):
+    """Run ``serve()`` — the admin's handling of a POST to an event's editor — in one
+    transaction that first locks the event, as every sign-up does.
+
+    The editor refuses fewer seats than the sign-ups holding them; holding the lock from that
+    check until the page is saved (or published) means no sign-up can take a seat in between.
+    """
+    with transaction.atomic():
+        lock_event(page)
+        return serve()
+
+
+def lock_event(event) -> EventPage:
     """The event, re-read and locked for the rest of the transaction (see the module's doc)."""
     pk = getattr(event, "pk", event)
     queryset = EventPage.objects.all()
