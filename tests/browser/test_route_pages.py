@@ -6,6 +6,7 @@ import subprocess
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from sandbox.home.demo.staff import STAFF_PASSWORD
@@ -327,3 +328,22 @@ def test_route_from_the_editor_to_the_attendance_mark(
         response = page.request.get(base + f"{route_url}print/{layout}.docx")
         assert response.status == 200, layout
         assert response.body()[:2] == b"PK", layout  # a .docx is a ZIP
+
+
+def test_the_suggested_events_fit_the_editor_at_1280_px(page, demo_site, screenshot):
+    """Every "add as a step" button of the events suggested per deficit stays inside the
+    window: the stage picker and the button wrap under each other in their column."""
+    base = demo_site.url
+    route = Route.objects.filter(status=RouteStatus.DEVELOPMENT).first()
+    assert route is not None, "the demo site has a route in development with deficits"
+    admin_login(page, base, "centre")
+    page.goto(base + reverse("wagtail_iom_routes:edit", args=[route.pk]))
+    buttons = page.locator("#iom-route-suggestions form button[type=submit]")
+    assert buttons.count() > 0, "the demo route's teacher has deficits with suggested events"
+    width = page.viewport_size["width"]
+    for index in range(buttons.count()):
+        box = buttons.nth(index).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, (index, box)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.locator("#iom-route-suggestions").scroll_into_view_if_needed()
+    screenshot(page, "route-editor-suggestions", full_page=False)
