@@ -44,6 +44,7 @@ from wagtail.log_actions import LogFormatter
 
 from wagtail_iom.core import access
 from wagtail_iom.core.access import StaffRole
+from wagtail_iom.core.exports import SafeCSVExportMixin
 from wagtail_iom.core.http import forbidden
 from wagtail_iom.curators import assignments as service
 from wagtail_iom.curators.models import StaffMembership, TeacherProposal, TeacherProposalStatus
@@ -148,7 +149,7 @@ class StaffRoleFilterSet(WagtailFilterSet):
         fields = ["role", "municipality"]
 
 
-class StaffRoleIndexView(generic.IndexView):
+class StaffRoleIndexView(SafeCSVExportMixin, generic.IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("user", "municipality", "school")
 

@@ -3,8 +3,6 @@
 views of the directory import: upload, preview, apply, report.
 """
 
-import csv
-
 from django.contrib import messages
 from django.db import DatabaseError
 from django.http import Http404, HttpResponse
@@ -25,6 +23,7 @@ from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from wagtail_iom.core import access
+from wagtail_iom.core.exports import SafeCSVExportMixin, csv_writer
 from wagtail_iom.directory import importing as service
 from wagtail_iom.directory.filters import (
     CompetencyFilterSet,
@@ -42,7 +41,7 @@ from wagtail_iom.directory.models import (
 )
 
 
-class MunicipalityIndexView(IndexView):
+class MunicipalityIndexView(SafeCSVExportMixin, IndexView):
     def get_base_queryset(self):
         from django.db.models import Count
 
@@ -71,7 +70,7 @@ class MunicipalityViewSet(ModelViewSet):
     inspect_view_enabled = True
 
 
-class SchoolIndexView(IndexView):
+class SchoolIndexView(SafeCSVExportMixin, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("municipality")
 
@@ -103,8 +102,13 @@ class SchoolViewSet(ModelViewSet):
     inspect_view_enabled = True
 
 
+class CompetencyGroupIndexView(SafeCSVExportMixin, IndexView):
+    pass
+
+
 class CompetencyGroupViewSet(ModelViewSet):
     model = CompetencyGroup
+    index_view_class = CompetencyGroupIndexView
     name = "wagtail_iom_competency_group"
     url_prefix = "iom/competency-groups"
     icon = "folder-open-inverse"
@@ -116,7 +120,7 @@ class CompetencyGroupViewSet(ModelViewSet):
     copy_view_enabled = False
 
 
-class CompetencyIndexView(IndexView):
+class CompetencyIndexView(SafeCSVExportMixin, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("group")
 
@@ -309,7 +313,7 @@ def rejected_rows_csv(request, pk):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="rejected-rows-{record.pk}.csv"'
     response.write("\ufeff")  # so that Excel opens UTF-8 with Cyrillic correctly
-    writer = csv.writer(response, delimiter=";")
+    writer = csv_writer(response, delimiter=";")
     writer.writerow([_("line"), _("reason"), *columns])
     for row in rejected:
         writer.writerow([row["line"], row["reason"], *(row["values"].get(c, "") for c in columns)])
@@ -321,7 +325,7 @@ def csv_template(request):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="schools-template.csv"'
     response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
+    writer = csv_writer(response, delimiter=";")
     writer.writerow(service.CSV_TEMPLATE_HEADERS)
     writer.writerow(
         [

@@ -36,6 +36,7 @@ from wagtail.admin.viewsets.pages import PageListingViewSet
 from wagtail.admin.widgets import ListingButton
 
 from wagtail_iom.core import access
+from wagtail_iom.core.exports import SafeCSVExportMixin
 from wagtail_iom.core.http import forbidden
 from wagtail_iom.core.text import participant_name
 from wagtail_iom.events import emails as notifications
@@ -65,7 +66,7 @@ class RegistrationFilterSet(WagtailFilterSet):
         fields = ["status", "event"]
 
 
-class RegistrationIndexView(IndexView):
+class RegistrationIndexView(SafeCSVExportMixin, IndexView):
     template_name = "wagtail_iom/admin/registrations/index.html"
     any_permission_required = None  # replaced by the access rule in dispatch()
     page_title = gettext_lazy("Sign-ups")
@@ -339,7 +340,7 @@ class RegistrationViewSet(ModelViewSet):
         return RegistrationMenuItem
 
 
-class EventIndexView(PageIndexView):
+class EventIndexView(SafeCSVExportMixin, PageIndexView):
     def get_base_queryset(self):
         # The "first session" column reads the sessions: one query for the page, not per row.
         return super().get_base_queryset().prefetch_related("sessions")

@@ -33,6 +33,7 @@ from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from wagtail_iom.core import access
+from wagtail_iom.core.exports import SafeCSVExportMixin
 from wagtail_iom.core.text import name_search
 from wagtail_iom.directory.models import Municipality, School
 from wagtail_iom.people import profile as profile_service
@@ -91,7 +92,7 @@ class VisibleTeachersMixin:
         return access.teacher_profiles_visible_to(self.request.user)
 
 
-class TeacherIndexView(generic.IndexView):
+class TeacherIndexView(SafeCSVExportMixin, generic.IndexView):
     def get_base_queryset(self):
         return access.teacher_profiles_visible_to(self.request.user).select_related(
             "municipality", "school"
