@@ -9,12 +9,17 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
 
+from tests.core.test_tabular import damaged_workbook, zip_of
 from tests.factories import UserFactory, make_event
 from wagtail_iom.models import AttendanceMark, Registration, RegistrationStatus
 
 pytestmark = pytest.mark.django_db
 
 DAY = datetime.date(2026, 3, 10)
+
+BAD_SHEET = damaged_workbook("xl/worksheets/sheet1.xml", b"<worksheet><sheetData><row")
+BAD_STYLES = damaged_workbook("xl/styles.xml", b"\x00 not xml")
+ZIP_NAMED_CSV = zip_of("readme.txt", b"not a workbook")
 
 
 @pytest.fixture
@@ -154,6 +159,9 @@ def test_oversized_upload_is_a_form_error(admin_client, session, registrations):
         ("list.csv", b"", "empty"),  # Django's own check of an empty file
         ("list.csv", b"name;phone\nIvanova;123\n", "file_unreadable"),
         ("list.xlsx", b"PK\x03\x04 not really a workbook", "file_unreadable"),
+        ("list.xlsx", BAD_SHEET, "file_unreadable"),
+        ("list.xlsx", BAD_STYLES, "file_unreadable"),
+        ("list.csv", ZIP_NAMED_CSV, "file_unreadable"),
     ],
 )
 def test_wrong_uploads_are_form_errors(admin_client, session, registrations, name, content, code):

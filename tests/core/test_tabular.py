@@ -70,3 +70,72 @@ def test_too_many_rows():
     content = (HEADER + ROW * 3).encode("utf-8")
     with pytest.raises(TableReadError, match="more than 2 rows"):
         read_table(content, "a.csv", max_rows=2)
+
+
+def _workbook_bytes():
+    workbook = Workbook()
+    workbook.active.append(["Муниципалитет", "ИНН"])
+    workbook.active.append(["Гусевский городской округ", "3900100010"])
+    stream = io.BytesIO()
+    workbook.save(stream)
+    return stream.getvalue()
+
+
+def _with_part(content, part, data):
+    """The workbook ``content`` with its zip member ``part`` replaced by ``data``."""
+    import zipfile
+
+    source, target = zipfile.ZipFile(io.BytesIO(content)), io.BytesIO()
+    with zipfile.ZipFile(target, "w") as archive:
+        for item in source.infolist():
+            archive.writestr(item, data if item.filename == part else source.read(item))
+    return target.getvalue()
+
+
+def damaged_workbook(part, data):
+    """A small valid workbook with its zip member ``part`` replaced by ``data``."""
+    return _with_part(_workbook_bytes(), part, data)
+
+
+def zip_of(name, data):
+    import zipfile
+
+    target = io.BytesIO()
+    with zipfile.ZipFile(target, "w") as archive:
+        archive.writestr(name, data)
+    return target.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("damage", "name"),
+    [
+        (lambda c: _with_part(c, "xl/workbook.xml", b"<workbook><not-closed>"), "a.xlsx"),
+        (
+            lambda c: _with_part(c, "xl/worksheets/sheet1.xml", b"<worksheet><sheetData><row"),
+            "a.xlsx",
+        ),
+        (lambda c: _with_part(c, "xl/styles.xml", b"\x00\x01 not xml"), "a.xlsx"),
+        (lambda c: _with_part(c, "[Content_Types].xml", b"<Types/>"), "a.xlsx"),
+        (lambda c: zip_of("readme.txt", b"not a workbook"), "list.csv"),
+        (lambda c: c[: len(c) // 2], "a.xlsx"),
+    ],
+    ids=[
+        "bad-workbook-xml",
+        "bad-sheet",
+        "bad-styles",
+        "no-content-types",
+        "zip-renamed-csv",
+        "truncated",
+    ],
+)
+def test_damaged_workbooks_are_a_clear_error(damage, name):
+    with pytest.raises(TableReadError, match="damaged or is not a workbook"):
+        read_table(damage(_workbook_bytes()), name, max_rows=10)
+
+
+def test_a_workbook_that_unpacks_to_too_much_is_refused(monkeypatch):
+    from wagtail_iom.core import tabular
+
+    monkeypatch.setattr(tabular, "XLSX_MAX_UNPACKED_SIZE", 100)
+    with pytest.raises(TableReadError, match="unpacks to more than"):
+        read_table(_workbook_bytes(), "a.xlsx", max_rows=10)

@@ -9,6 +9,7 @@ from django.test import override_settings
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from tests.core.test_tabular import damaged_workbook, zip_of
 from tests.factories import MunicipalityFactory, SchoolFactory, UserFactory, valid_inn
 from wagtail_iom.models import DirectoryImport, DirectoryImportStatus, Municipality, School
 
@@ -228,6 +229,10 @@ def test_a_failing_apply_is_reported_and_leaves_nothing(admin_client, monkeypatc
     [
         (b"municipality\r\n", "schools.pdf", "Загрузите файл .csv или .xlsx"),
         (b"PK\x03\x04not really a workbook", "schools.xlsx", "Excel"),
+        (damaged_workbook("xl/worksheets/sheet1.xml", b"<worksheet><row"), "schools.xlsx", "Excel"),
+        (damaged_workbook("xl/workbook.xml", b"<workbook>"), "schools.xlsx", "Excel"),
+        (damaged_workbook("xl/styles.xml", b"\x00"), "schools.xlsx", "Excel"),
+        (zip_of("readme.txt", b"text"), "schools.csv", "Excel"),
         ("школа;инн\r\nШкола;\r\n".encode(), "schools.csv", "нет столбца с муниципалитетом"),
         (b"", "schools.csv", "пуст"),
     ],

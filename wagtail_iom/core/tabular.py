@@ -64,17 +64,41 @@ def read_csv(content: bytes, max_rows: int) -> Table:
     return _collect(((reader.line_num, row) for row in reader), max_rows, encoding)
 
 
+#: The most an uploaded workbook may unpack to: an .xlsx is a zip, and a small zip can hold
+#: gigabytes of XML.
+XLSX_MAX_UNPACKED_SIZE = 200 * 1024 * 1024
+
+
+def _damaged_workbook():
+    return TableReadError(
+        _(
+            "The file could not be read as an Excel workbook (.xlsx): it is damaged or is not "
+            "a workbook. Open it in Excel, save it again as .xlsx (or as CSV) and upload that."
+        )
+    )
+
+
 def read_xlsx(content: bytes, max_rows: int) -> Table:
     from openpyxl import load_workbook
 
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise _damaged_workbook() from exc
+    if unpacked > XLSX_MAX_UNPACKED_SIZE:
         raise TableReadError(
-            _(
-                "The file could not be opened as an Excel workbook (.xlsx). Check that it is not damaged."
-            )
-        ) from exc
+            _("The workbook unpacks to more than %(size)d MB. Split it into smaller files.")
+            % {"size": XLSX_MAX_UNPACKED_SIZE // (1024 * 1024)}
+        )
+    # A damaged workbook fails in openpyxl or the XML parser with almost any exception (a
+    # ParseError in the workbook, the styles or a sheet, a KeyError for a missing part, an
+    # IndexError for a workbook without sheets...), while opening or while reading rows: any
+    # of them means the same thing to the user.
+    try:
+        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    except Exception as exc:
+        raise _damaged_workbook() from exc
     try:
         sheet = workbook.worksheets[0]
         rows = (
@@ -82,6 +106,10 @@ def read_xlsx(content: bytes, max_rows: int) -> Table:
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
         )
         return _collect(rows, max_rows, "xlsx")
+    except TableReadError:
+        raise
+    except Exception as exc:
+        raise _damaged_workbook() from exc
     finally:
         workbook.close()
 
