@@ -14,7 +14,13 @@ class WagtailIOMAppConfig(AppConfig):
         # Imported for their side effects: the system checks and the settings reload receiver
         # register themselves, and the Celery tasks, so that domains can start them by name
         # (core.mail.enqueue_on_commit) in any process.
+        # The path converter of ids in the package's URLs, before any URLconf is loaded.
+        from django.urls import register_converter
+
         from wagtail_iom import checks, conf, tasks  # noqa: F401
+        from wagtail_iom.core.http import IdConverter
+
+        register_converter(IdConverter, "iom_id")
 
         # The receivers that keep calendar states, waiting lists and feeds in step with
         # publishing.

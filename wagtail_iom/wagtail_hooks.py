@@ -39,8 +39,8 @@ def register_attendance_urls():
     from wagtail_iom.attendance import admin as attendance_admin
 
     urls = [
-        path("events/<int:event_id>/", attendance_admin.event_attendance, name="event"),
-        path("sessions/<int:session_id>/", attendance_admin.session_attendance, name="session"),
+        path("events/<iom_id:event_id>/", attendance_admin.event_attendance, name="event"),
+        path("sessions/<iom_id:session_id>/", attendance_admin.session_attendance, name="session"),
     ]
     return [
         path(

@@ -36,6 +36,7 @@ from django.utils.translation import gettext as _
 from wagtail_iom.attendance.models import AttendanceMark
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import tabular
+from wagtail_iom.core.http import parse_id
 from wagtail_iom.events.models import EventSession, Registration, RegistrationStatus
 
 # Marking -------------------------------------------------------------------------------------
@@ -75,10 +76,11 @@ def mark_session(session: EventSession, present_registration_ids, by_user) -> Ma
     """
     wanted, refused = set(), []
     for value in present_registration_ids:
-        try:
-            wanted.add(int(value))
-        except (TypeError, ValueError):
+        number = parse_id(value)
+        if number is None:
             refused.append(value)
+        else:
+            wanted.add(number)
 
     with transaction.atomic():
         eligible = set(eligible_registrations(session.page_id).values_list("pk", flat=True))

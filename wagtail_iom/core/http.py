@@ -1,5 +1,5 @@
 """What the package's views share: the teacher-only decorator, the admin's 403 page, the
-safe ``next`` URL."""
+safe ``next`` URL, and ids read from URLs and forms."""
 
 from functools import wraps
 from urllib.parse import urlencode
@@ -46,3 +46,44 @@ def next_url(request, default):
     """Where to go back to: the request's ``next`` parameter when it points to this site
     (Wagtail's check), else ``default``."""
     return get_valid_next_url_from_request(request) or default
+
+
+#: The largest id a database row can have (a signed 64-bit integer, as on PostgreSQL and
+#: SQLite). A larger number in a URL or a form cannot name a row: it is "not found", never an
+#: error of the database.
+MAX_ID = 2**63 - 1
+
+
+class IdConverter:
+    """The path converter ``iom_id``: a row's id, digits that fit :data:`MAX_ID`. Anything
+    else does not match, so the URL answers 404 (registered in ``AppConfig.ready()``)."""
+
+    regex = "[0-9]{1,19}"
+
+    def to_python(self, value):
+        number = int(value)
+        if number > MAX_ID:
+            raise ValueError("not an id")
+        return number
+
+    def to_url(self, value):
+        return str(value)
+
+
+def parse_id(value):
+    """``value`` (from a form or a query string) as a row's id, or None when it cannot be one."""
+    try:
+        number = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number <= MAX_ID else None
+
+
+def parse_ids(values):
+    """The values that are ids (see :func:`parse_id`), each once, in their order."""
+    ids = []
+    for value in values:
+        number = parse_id(value)
+        if number is not None and number not in ids:
+            ids.append(number)
+    return ids

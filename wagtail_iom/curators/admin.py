@@ -45,7 +45,7 @@ from wagtail.log_actions import LogFormatter
 from wagtail_iom.core import access
 from wagtail_iom.core.access import StaffRole
 from wagtail_iom.core.exports import SafeCSVExportMixin
-from wagtail_iom.core.http import forbidden
+from wagtail_iom.core.http import forbidden, parse_id, parse_ids
 from wagtail_iom.curators import assignments as service
 from wagtail_iom.curators.models import StaffMembership, TeacherProposal, TeacherProposalStatus
 from wagtail_iom.directory.models import Municipality, School
@@ -177,6 +177,7 @@ class StaffRoleIndexView(SafeCSVExportMixin, generic.IndexView):
 class StaffRoleViewSet(ModelViewSet):
     """Who holds which staff role; the roles narrow what each person reaches (access.py)."""
 
+    pk_path_converter = "iom_id"
     model = StaffMembership
     name = "wagtail_iom_staff_roles"
     url_prefix = "iom/staff-roles"
@@ -219,12 +220,9 @@ class StaffRoleViewSet(ModelViewSet):
 
 def _ids(values):
     """Whole numbers from a POST list; None if any value is not one (a forged request)."""
-    ids = set()
-    for value in values:
-        try:
-            ids.add(int(value))
-        except (TypeError, ValueError):
-            return None
+    ids = set(parse_ids(values))
+    if len(ids) != len(set(values)):
+        return None
     return ids
 
 
@@ -296,10 +294,8 @@ class TeacherFilterForm(forms.Form):
 def _chosen_curator(request):
     """The user named by the POST's ``curator``, or None. Whether they hold the curator role
     is checked by the service, which refuses with a message saying so."""
-    value = request.POST.get("curator")
-    try:
-        pk = int(value)
-    except (TypeError, ValueError):
+    pk = parse_id(request.POST.get("curator"))
+    if pk is None:
         return None
     return get_user_model().objects.filter(pk=pk, is_active=True).first()
 
@@ -742,7 +738,7 @@ class AssignmentViewSet(ViewSet):
     def get_urlpatterns(self):
         return [
             path("", AssignmentIndexView.as_view(), name="index"),
-            path("teachers/<int:pk>/", AssignmentHistoryView.as_view(), name="history"),
+            path("teachers/<iom_id:pk>/", AssignmentHistoryView.as_view(), name="history"),
         ]
 
     @cached_property

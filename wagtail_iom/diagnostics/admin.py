@@ -149,6 +149,7 @@ class DiagnosticResultUsageView(VisibleBaseObjectMixin, UsageView):
 
 
 class DiagnosticResultViewSet(ModelViewSet):
+    pk_path_converter = "iom_id"
     model = DiagnosticResult
     name = "wagtail_iom_diagnostics"
     url_prefix = "iom/diagnostics"

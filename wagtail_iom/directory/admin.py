@@ -49,6 +49,7 @@ class MunicipalityIndexView(SafeCSVExportMixin, IndexView):
 
 
 class MunicipalityViewSet(ModelViewSet):
+    pk_path_converter = "iom_id"
     model = Municipality
     name = "wagtail_iom_municipality"
     url_prefix = "iom/municipalities"
@@ -76,6 +77,7 @@ class SchoolIndexView(SafeCSVExportMixin, IndexView):
 
 
 class SchoolViewSet(ModelViewSet):
+    pk_path_converter = "iom_id"
     model = School
     name = "wagtail_iom_school"
     url_prefix = "iom/schools"
@@ -107,6 +109,7 @@ class CompetencyGroupIndexView(SafeCSVExportMixin, IndexView):
 
 
 class CompetencyGroupViewSet(ModelViewSet):
+    pk_path_converter = "iom_id"
     model = CompetencyGroup
     index_view_class = CompetencyGroupIndexView
     name = "wagtail_iom_competency_group"
@@ -126,6 +129,7 @@ class CompetencyIndexView(SafeCSVExportMixin, IndexView):
 
 
 class CompetencyViewSet(ModelViewSet):
+    pk_path_converter = "iom_id"
     model = Competency
     name = "wagtail_iom_competency"
     url_prefix = "iom/competencies"
@@ -160,9 +164,9 @@ class DirectoryImportViewSet(ViewSet):
         return [
             path("", upload, name="upload"),
             path("template.csv", template_csv, name="template"),
-            path("<int:pk>/", detail, name="detail"),
-            path("<int:pk>/apply/", apply, name="apply"),
-            path("<int:pk>/rejected.csv", rejected_csv, name="rejected_csv"),
+            path("<iom_id:pk>/", detail, name="detail"),
+            path("<iom_id:pk>/apply/", apply, name="apply"),
+            path("<iom_id:pk>/rejected.csv", rejected_csv, name="rejected_csv"),
         ]
 
     @cached_property

@@ -37,7 +37,7 @@ from wagtail.admin.widgets import ListingButton
 
 from wagtail_iom.core import access
 from wagtail_iom.core.exports import SafeCSVExportMixin
-from wagtail_iom.core.http import forbidden
+from wagtail_iom.core.http import forbidden, parse_ids
 from wagtail_iom.core.text import participant_name
 from wagtail_iom.events import emails as notifications
 from wagtail_iom.events import signup
@@ -188,12 +188,7 @@ class DecisionView(WagtailAdminTemplateMixin, TemplateView):
 
     def selected(self, data):
         """The visible sign-ups named in ``data``; ids that are not numbers are ignored."""
-        ids = set()
-        for value in data.getlist("id"):
-            try:
-                ids.add(int(value))
-            except (TypeError, ValueError):
-                continue
+        ids = parse_ids(data.getlist("id"))
         if not ids:
             return []
         return list(
@@ -272,6 +267,7 @@ class DecisionView(WagtailAdminTemplateMixin, TemplateView):
 class RegistrationViewSet(ModelViewSet):
     """Sign-ups: listed, filtered, exported, approved or declined; never edited by hand."""
 
+    pk_path_converter = "iom_id"
     model = Registration
     name = VIEWSET_NAME
     url_prefix = "iom/registrations"

@@ -12,8 +12,10 @@ sessions and competencies; any API field filters (``?track=formal&level=regional
 """
 
 from django.db.models import Prefetch
+from wagtail.api.v2.utils import BadRequestError
 from wagtail.api.v2.views import PagesAPIViewSet
 
+from wagtail_iom.core.http import MAX_ID
 from wagtail_iom.directory.models import Competency
 from wagtail_iom.events.models import EventPage, EventSession
 
@@ -31,6 +33,18 @@ class EventsAPIViewSet(PagesAPIViewSet):
         "api_sessions",
         "api_competencies",
     ]
+
+    def check_query_parameters(self, queryset):
+        """Wagtail's checks, and values no database can take answer 400 rather than 500: a
+        NUL byte anywhere (PostgreSQL refuses it in text), an offset or limit past 64 bits."""
+        super().check_query_parameters(queryset)
+        for name, values in self.request.GET.lists():
+            if any("\x00" in value for value in (name, *values)):
+                raise BadRequestError(f"{name}: the value contains a NUL byte")
+        for name in ("offset", "limit"):
+            value = self.request.GET.get(name, "")
+            if value.strip().lstrip("+-").isdigit() and abs(int(value)) > MAX_ID:
+                raise BadRequestError(f"{name} is too large")
 
     def get_queryset(self):
         return (

@@ -34,6 +34,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from wagtail_iom.core import access
 from wagtail_iom.core.exports import SafeCSVExportMixin
+from wagtail_iom.core.http import parse_id, parse_ids
 from wagtail_iom.core.text import name_search
 from wagtail_iom.directory.models import Municipality, School
 from wagtail_iom.people import profile as profile_service
@@ -161,6 +162,7 @@ def _name_panels():
 class TeacherViewSet(ModelViewSet):
     """The teachers' profiles: listing, search, filters and the tabbed edit form."""
 
+    pk_path_converter = "iom_id"
     model = TeacherProfile
     name = "wagtail_iom_teachers"
     url_prefix = "iom/teachers"
@@ -355,13 +357,17 @@ class TeacherChooseResultsView(TeacherChooserMixin, chooser_views.ChooseResultsV
 
 class TeacherChosenView(chooser_views.ChosenView):
     def get_object(self, pk):
-        # A teacher the user may not see is not found, even with the id in the URL.
+        # A teacher the user may not see is not found, even with the id in the URL; neither is
+        # an id that cannot be one.
+        pk = parse_id(pk)
+        if pk is None:
+            raise TeacherProfile.DoesNotExist
         return access.teacher_profiles_visible_to(self.request.user).get(pk=pk)
 
 
 class TeacherChosenMultipleView(chooser_views.ChosenMultipleView):
     def get_objects(self, pks):
-        return access.teacher_profiles_visible_to(self.request.user).filter(pk__in=pks)
+        return access.teacher_profiles_visible_to(self.request.user).filter(pk__in=parse_ids(pks))
 
 
 class TeacherChooserViewSet(ChooserViewSet):

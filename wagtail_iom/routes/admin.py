@@ -56,6 +56,7 @@ from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import access
 from wagtail_iom.core.access import StaffRole
 from wagtail_iom.core.exports import SafeCSVExportMixin
+from wagtail_iom.core.http import parse_id, parse_ids
 from wagtail_iom.core.text import name_search
 from wagtail_iom.curators.assignments import curators, person_name
 from wagtail_iom.curators.models import CuratorAssignment
@@ -562,14 +563,15 @@ class RouteChooseResultsView(VisibleRouteChooserMixin, snippet_chooser.ChooseRes
 
 class RouteChosenView(snippet_chooser.SnippetChosenView):
     def get_object(self, pk):
+        pk = parse_id(pk)
+        if pk is None:
+            raise Route.DoesNotExist
         return visible_routes(self.request.user).get(pk=pk)
 
 
 class RouteChosenMultipleView(snippet_chooser.SnippetChosenMultipleView):
     def get_objects(self, pks):
-        return visible_routes(self.request.user).filter(
-            pk__in=[pk for pk in pks if str(pk).isdigit()]
-        )
+        return visible_routes(self.request.user).filter(pk__in=parse_ids(pks))
 
 
 class RouteChooserCreateView(View):
@@ -597,7 +599,7 @@ class RouteDeleteBulkAction(DeleteBulkAction):
         ids = self.request.GET.getlist("id")
         routes = visible_routes(self.request.user)
         if "all" not in ids:
-            routes = routes.filter(pk__in=[pk for pk in ids if pk.isdigit()])
+            routes = routes.filter(pk__in=parse_ids(ids))
         objects, refused = [], []
         for route in routes:
             (objects if self.check_perm(route) else refused).append(route)
@@ -937,6 +939,7 @@ class RouteTransitionLogFormatter(LogFormatter):
 
 
 class RouteViewSet(snippet_views.SnippetViewSet):
+    pk_path_converter = "iom_id"
     model = Route
     url_prefix = "iom/routes"
     url_namespace = "wagtail_iom_routes"
@@ -1003,11 +1006,11 @@ class RouteViewSet(snippet_views.SnippetViewSet):
         return [
             *super().get_urlpatterns(),
             path(
-                "transition/<int:pk>/<slug:to_status>/",
+                "transition/<iom_id:pk>/<slug:to_status>/",
                 self.construct_view(RouteTransitionView),
                 name="transition",
             ),
-            path("refresh/<int:pk>/", RefreshSnapshotView.as_view(), name="refresh_snapshot"),
-            path("add-step/<int:pk>/", AddStepView.as_view(), name="add_step"),
-            path("comment/<int:pk>/", CommentView.as_view(), name="comment"),
+            path("refresh/<iom_id:pk>/", RefreshSnapshotView.as_view(), name="refresh_snapshot"),
+            path("add-step/<iom_id:pk>/", AddStepView.as_view(), name="add_step"),
+            path("comment/<iom_id:pk>/", CommentView.as_view(), name="comment"),
         ]

@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import access
+from wagtail_iom.core.http import parse_id
 from wagtail_iom.curators.models import CuratorAssignment
 from wagtail_iom.directory.models import Competency
 from wagtail_iom.events.models import (
@@ -130,11 +131,9 @@ def _raw_option_ids(raw_options):
     ids = []
     for item in raw_options or []:
         value = item.get("value") if isinstance(item, dict) else item
-        if value is not None:
-            try:
-                ids.append(int(value))
-            except (TypeError, ValueError):
-                continue
+        number = parse_id(value) if value is not None else None
+        if number is not None:
+            ids.append(number)
     return ids
 
 

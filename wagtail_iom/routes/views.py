@@ -438,4 +438,4 @@ def admin_print(request, pk, layout, fmt):
 
 def admin_urlpatterns():
     """Included under ``iom/routes/`` of the admin by ``wagtail_hooks.py``."""
-    return [path("<int:pk>/print/<slug:layout>.<str:fmt>", admin_print, name="print")]
+    return [path("<iom_id:pk>/print/<slug:layout>.<str:fmt>", admin_print, name="print")]
