@@ -3,7 +3,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from wagtail_iom.checks import check_iom_settings
+from wagtail_iom.checks import check_iom_settings, check_shared_cache
 from wagtail_iom.conf import DEFAULTS, iom_settings
 
 
@@ -58,3 +58,29 @@ def test_account_settings_are_checked():
         assert [e.id for e in check_iom_settings(None)] == ["wagtail_iom.E004"]
     with override_settings(WAGTAIL_IOM={"EVENT_KINDS_EXTRA": [("x", "X", "space")]}):
         assert [e.id for e in check_iom_settings(None)] == ["wagtail_iom.E005"]
+
+
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+
+
+@pytest.mark.parametrize(
+    ("backend", "warned"),
+    [
+        (LOCMEM, True),
+        ("django.core.cache.backends.dummy.DummyCache", True),
+        ("django.core.cache.backends.redis.RedisCache", False),
+        ("django.core.cache.backends.db.DatabaseCache", False),
+        ("django.core.cache.backends.filebased.FileBasedCache", False),
+    ],
+)
+def test_a_cache_private_to_each_process_is_a_warning_in_production(backend, warned):
+    with override_settings(CACHES={"default": {"BACKEND": backend, "LOCATION": "x"}}, DEBUG=False):
+        warnings = check_shared_cache(None)
+    assert [w.id for w in warnings] == (["wagtail_iom.W010"] if warned else [])
+    if warned:
+        assert backend in warnings[0].msg and "RedisCache" in warnings[0].hint
+
+
+def test_a_private_cache_is_fine_while_debugging():
+    with override_settings(CACHES={"default": {"BACKEND": LOCMEM}}, DEBUG=True):
+        assert check_shared_cache(None) == []

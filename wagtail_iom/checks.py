@@ -1,10 +1,13 @@
-"""System checks for the ``WAGTAIL_IOM`` setting."""
+"""System checks for the ``WAGTAIL_IOM`` setting and what the package needs of the project."""
 
 import difflib
 import zoneinfo
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.checks import Error, Tags, Warning, register
+from django.utils.module_loading import import_string
 
 from wagtail_iom.conf import DEFAULTS, SETTING_NAME, iom_settings
 from wagtail_iom.events.kinds import EventTrack
@@ -148,3 +151,45 @@ def _check_routes(user):
             )
         )
     return errors
+
+
+# Cache backends whose entries no other process sees, and what that does to the sign-in
+# throttle, which counts failed sign-ins in the default cache (accounts/services.py).
+PROCESS_LOCAL_CACHES = (
+    (
+        LocMemCache,
+        "keeps its entries in each process's memory: each process counts failed sign-ins on "
+        "its own, so LOGIN_MAX_FAILURES applies per process",
+    ),
+    (DummyCache, "keeps nothing: failed sign-ins are never counted and nobody is locked out"),
+)
+
+
+@register(Tags.caches)
+def check_shared_cache(app_configs, **kwargs):
+    """Warn when, outside DEBUG, the default cache is not shared between processes.
+
+    Calendar feeds do not need a shared cache (their versions live in the database); the
+    sign-in throttle does, as long as it counts in the cache.
+    """
+    if settings.DEBUG:
+        return []
+    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+    try:
+        backend_class = import_string(backend)
+    except ImportError:
+        return []  # Django's own cache checks report it
+    for local_class, consequence in PROCESS_LOCAL_CACHES:
+        if isinstance(backend_class, type) and issubclass(backend_class, local_class):
+            return [
+                Warning(
+                    f"CACHES['default'] uses {backend}, which {consequence}.",
+                    hint=(
+                        "Use a cache that every process of the site shares: Redis "
+                        "(django.core.cache.backends.redis.RedisCache), Memcached or "
+                        "DatabaseCache."
+                    ),
+                    id="wagtail_iom.W010",
+                )
+            ]
+    return []

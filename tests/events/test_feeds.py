@@ -1,17 +1,19 @@
 """Calendar feeds over HTTP: the map's feed, per track, filtered, and one event's ``.ics``."""
 
 import datetime
+import io
 import time
 
 import pytest
 from django.core.cache import cache
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone, translation
 from django.utils.http import http_date
 from django.utils.translation import gettext
 from icalendar import Calendar
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Page, PageViewRestriction, Revision
 
 from tests.factories import make_event, make_resource_map
 from wagtail_iom.events import calendar as calendar_service
@@ -204,6 +206,8 @@ def test_a_rebuilt_feed_is_byte_for_byte_the_same(client, resource_map):
     second = client.get(feed_url(resource_map))
     assert first.content == second.content
     assert first["ETag"] == second["ETag"]
+    # When the feeds last changed, from the database: not when this body was built.
+    assert first["Last-Modified"] == second["Last-Modified"]
 
 
 def test_a_cancelled_event_stays_for_the_retention_time_then_leaves(client, resource_map):
@@ -291,6 +295,39 @@ def test_publishing_unpublishing_and_privacy_refresh_the_cached_feed(client, res
         page=EventPage.objects.get(title="Новое"), restriction_type=PageViewRestriction.LOGIN
     )
     assert vevents(parse(client.get(url))) == []
+
+
+def test_publish_scheduled_from_cron_refreshes_the_feed(client, resource_map):
+    """``manage.py publish_scheduled`` runs in a process of its own (cron): Wagtail publishes
+    and unpublishes through the same signals as the admin, which move the version in the
+    database, where the web processes read it."""
+    event = make_event(resource_map, title="Было")
+    url = feed_url(resource_map)
+    first = client.get(url)
+    page = EventPage.objects.get(pk=event.pk)
+    page.title = "Стало"
+    page.go_live_at = timezone.now() + datetime.timedelta(hours=1)
+    page.save_revision().publish()  # scheduled: the live page stays as it was
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+    version = calendar_service.feed_version()
+    # An hour later, when cron runs the command: the go-live time has passed.
+    revision = Revision.objects.get(approved_go_live_at__isnull=False)
+    revision.approved_go_live_at = timezone.now() - datetime.timedelta(minutes=1)
+    revision.content["go_live_at"] = revision.approved_go_live_at.isoformat()
+    revision.save()
+    call_command("publish_scheduled", stdout=io.StringIO())
+    assert calendar_service.feed_version() > version
+    published = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert summaries(parse(published)) == ["Стало"]
+
+    version = calendar_service.feed_version()
+    EventPage.objects.filter(pk=event.pk).update(
+        expire_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    call_command("publish_scheduled", stdout=io.StringIO())
+    assert calendar_service.feed_version() > version
+    assert vevents(parse(client.get(url, HTTP_IF_NONE_MATCH=published["ETag"]))) == []
 
 
 def test_a_draft_never_shows_not_even_as_unpublished_changes(client, resource_map):
@@ -561,7 +598,9 @@ def test_the_query_count_of_each_feed_stays_flat_as_events_grow(client, resource
     print("queries with 10 events / 500 events:", few, many)
 
 
-def test_a_new_sign_up_makes_only_free_seat_feeds_stale(client, resource_map):
+def test_a_new_sign_up_makes_only_free_seat_feeds_stale(
+    client, resource_map, django_capture_on_commit_callbacks
+):
     from tests.factories import UserFactory
     from wagtail_iom.models import Registration
 
@@ -570,9 +609,12 @@ def test_a_new_sign_up_makes_only_free_seat_feeds_stale(client, resource_map):
     free = client.get(url, {"free_seats": "on"})
     every = client.get(url)
     assert summaries(parse(free)) == [event.title]
-    before = calendar_service.feed_version()
-    Registration.objects.create(event=event, user=UserFactory())
-    assert calendar_service.feed_version() == before  # the other feeds stay cached
+    before = calendar_service.feed_versions()
+    with django_capture_on_commit_callbacks(execute=True):
+        Registration.objects.create(event=event, user=UserFactory())
+    after = calendar_service.feed_versions()
+    assert after.seats > before.seats  # moved once the sign-up is committed
+    assert after.feeds == before.feeds  # the other feeds stay cached
     assert summaries(parse(client.get(url, {"free_seats": "on"}))) == []
     again = client.get(url, HTTP_IF_NONE_MATCH=every["ETag"])
     assert again.status_code == 304

@@ -27,21 +27,25 @@ Stable identities
     with nothing changed is byte for byte the same (and keeps its ETag).
 
 Caching
-    Views cache built feeds under a key that includes :func:`feed_version`;
-    :func:`bump_feed_version` (called on publish, unpublish, deletion, moves, privacy
-    changes) makes every cached feed stale at once.
+    Views cache built feeds under a key that includes the feed version, a counter kept in the
+    database (:class:`~wagtail_iom.models.FeedVersion`) so that every process reads the same
+    one; :func:`bump_feed_version` (called on publish, unpublish, deletion, moves, privacy
+    changes) makes every cached feed stale at once, in every process. Feeds filtered by free
+    seats also carry the seats version, which sign-ups move (:func:`bump_seats_version`). A
+    per-process cache is then only a cache of (version → feed), which cannot go stale.
 """
 
+import dataclasses
 import datetime
 import functools
 import hashlib
 import json
 import re
-import time
 from urllib.parse import urlsplit
 
-from django.core.cache import cache
-from django.db.models import Prefetch, Q
+from django.db import IntegrityError, transaction
+from django.db.models import F, Prefetch, Q, Value
+from django.db.models.functions import Greatest
 from django.http import HttpRequest, QueryDict
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
@@ -56,6 +60,7 @@ from wagtail_iom.events.models import (
     EventSession,
     EventSessionCalendarState,
     EventStatus,
+    FeedVersion,
 )
 from wagtail_iom.events.resource_map import FilterError, filter_events
 
@@ -68,58 +73,107 @@ FEED_PAST_DAYS = 30
 # X-PUBLISHED-TTL that Outlook and Apple Calendar read).
 REFRESH_INTERVAL = datetime.timedelta(hours=1)
 
-FEED_VERSION_KEY = "wagtail_iom:feed-version"
-
 # Query parameters of the page that links to feeds leave out: a subscription is to what comes.
 NOT_FEED_PARAMS = ("page", "when", "month")
 
 
-# Feed version ---------------------------------------------------------------------------------
+# Feed versions --------------------------------------------------------------------------------
 
 
-SEATS_VERSION_KEY = "wagtail_iom:seats-version"
+@dataclasses.dataclass(frozen=True)
+class FeedVersions:
+    """The two counters of :class:`~wagtail_iom.models.FeedVersion`, read together."""
+
+    feeds: int
+    seats: int
+    feeds_changed_at: datetime.datetime | None
+    seats_changed_at: datetime.datetime | None
+
+    def key(self, with_seats=False):
+        """What a cached feed is stored under: the seats count only for free-seat feeds."""
+        return (self.feeds, self.seats if with_seats else None)
+
+    def last_changed(self, with_seats=False):
+        """When the feed last may have changed (Last-Modified), the same in every process;
+        None when the counters were never set."""
+        moments = [self.feeds_changed_at]
+        if with_seats:
+            moments.append(self.seats_changed_at)
+        moments = [moment for moment in moments if moment is not None]
+        return max(moments) if moments else None
 
 
-def _initial_feed_version():
-    # Not 1: when the cache loses the counter, a fresh one must not meet feeds that were cached
-    # under the small numbers of an earlier counter.
-    return time.time_ns() // 1000
+def feed_versions():
+    """Both counters in one query: what every feed request reads first.
+
+    A missing row (a database emptied by hand) counts as 0 until it is first moved.
+    """
+    rows = FeedVersion.objects.filter(name__in=(FeedVersion.FEEDS, FeedVersion.SEATS))
+    found = {name: (value, changed) for name, value, changed in rows.values_list()}
+    feeds, feeds_changed_at = found.get(FeedVersion.FEEDS, (0, None))
+    seats, seats_changed_at = found.get(FeedVersion.SEATS, (0, None))
+    return FeedVersions(feeds, seats, feeds_changed_at, seats_changed_at)
 
 
-def _version(key):
-    version = cache.get(key)
-    if version is None:
-        cache.add(key, _initial_feed_version(), timeout=None)
-        version = cache.get(key, 0)
-    return version
+def initial_version(now=None):
+    """The value a counter starts from: the time in microseconds, not 0.
+
+    A shared cache outlives a database that is recreated or restored from a backup; a counter
+    that started again from a small number would meet feeds cached under the same number by
+    the earlier database.
+    """
+    now = now or timezone.now()
+    return int(now.timestamp() * 1_000_000)
 
 
-def _bump(key):
-    try:
-        return cache.incr(key)
-    except ValueError:  # the key is missing (never set, evicted, or a dummy cache)
-        cache.add(key, _initial_feed_version(), timeout=None)
-        return cache.get(key)
+def _bump(name):
+    now = timezone.now()
+    rows = FeedVersion.objects.filter(name=name)
+
+    def move():
+        # One UPDATE, atomic under concurrency: PostgreSQL locks the row, SQLite has one
+        # writer. At least the time in microseconds, so that after a backup is restored the
+        # counter never comes back to a value it already had (see initial_version).
+        return rows.update(
+            value=Greatest(F("value") + 1, Value(initial_version(now))), changed_at=now
+        )
+
+    # In a transaction of its own (a savepoint inside the caller's), so that the row stays
+    # locked until this move's value is read back.
+    with transaction.atomic():
+        if not move():
+            try:
+                with transaction.atomic():  # another process may create the row first
+                    FeedVersion.objects.create(
+                        name=name, value=initial_version(now), changed_at=now
+                    )
+            except IntegrityError:
+                move()
+        return rows.values_list("value", flat=True).get()
 
 
 def feed_version():
     """The current feed version: part of every cached feed's key."""
-    return _version(FEED_VERSION_KEY)
+    return feed_versions().feeds
 
 
 def bump_feed_version():
-    """Make every cached feed stale (an event was published, unpublished or changed)."""
-    return _bump(FEED_VERSION_KEY)
+    """Make every cached feed stale (an event was published, unpublished or changed).
+
+    The new value is seen by other processes when the caller's transaction commits, together
+    with the change itself. Returns the new value.
+    """
+    return _bump(FeedVersion.FEEDS)
 
 
 def seats_version():
     """Part of the cache key of feeds filtered by free seats only."""
-    return _version(SEATS_VERSION_KEY)
+    return feed_versions().seats
 
 
 def bump_seats_version():
     """A seat was taken or freed: feeds filtered by free seats are stale, others are not."""
-    return _bump(SEATS_VERSION_KEY)
+    return _bump(FeedVersion.SEATS)
 
 
 # Calendar state of sessions -------------------------------------------------------------------

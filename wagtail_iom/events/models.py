@@ -506,6 +506,30 @@ class EventSessionCalendarState(models.Model):
         return f"{self.session} (SEQUENCE {self.sequence})"
 
 
+class FeedVersion(models.Model):
+    """A counter that moves whenever what calendar feeds show may have changed.
+
+    Built feeds are cached under the current values (:mod:`wagtail_iom.events.calendar`).
+    They live in the database, not in Django's cache, so that every process (each gunicorn
+    worker, cron's ``publish_scheduled``, a Celery worker) reads the same value, and reads a
+    new one exactly when the change that moved it is committed. Bookkeeping, not content: it
+    has no admin screen and no permissions.
+    """
+
+    FEEDS = "feeds"  # every feed
+    SEATS = "seats"  # feeds filtered by free seats only, besides FEEDS
+
+    name = models.CharField(max_length=16, primary_key=True)
+    value = models.BigIntegerField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.name} {self.value}"
+
+
 class ResourceMapPageMixin(RoutablePageMixin, models.Model):
     """The resource map: lists, filters, a month calendar and calendar feeds of its events."""
 

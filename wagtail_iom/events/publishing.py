@@ -30,15 +30,28 @@ def event_published(event):
 
 
 def feeds_changed():
-    """Every cached feed is stale: bump the feed version now and once more after the commit
-    (a feed rebuilt by another request between the first bump and the commit still shows the
-    old data, and must not stay cached)."""
+    """Every cached feed is stale: move the feed version, once, now.
+
+    Now, inside the caller's transaction, is enough. The version is a row of the database,
+    written in the same transaction as the change: no other process sees the new version
+    before the change is committed. A feed that another request builds meanwhile reads the
+    old version and is cached under it, so no feed with the old data is ever cached under the
+    new version. (While the version lived in Django's cache, seen at once by everyone, it had
+    to move a second time after the commit.) If the transaction rolls back, so does the move.
+    """
     bump_feed_version()
-    transaction.on_commit(bump_feed_version)
 
 
 def seats_changed():
     """Seats taken or freed change only what a feed filtered by "free seats" shows: those
-    feeds carry the seats version in their cache key, the others stay cached."""
-    bump_seats_version()
-    transaction.on_commit(bump_seats_version)
+    feeds carry the seats version in their cache key, the others stay cached.
+
+    The seats version moves after the commit, not inside the transaction: sign-ups lock their
+    own event only, and one counter for all events, locked until each sign-up commits, would
+    make sign-ups to every event wait for each other (and a bulk publication moving people up
+    on several events could deadlock with a sign-up). Moved after the change is visible, it
+    still never labels old seats as new; until it moves, a few milliseconds, a free-seat feed
+    may show the seats as they were a moment before. ``robust``: an earlier callback that
+    fails does not keep it from running.
+    """
+    transaction.on_commit(bump_seats_version, robust=True)

@@ -171,10 +171,10 @@ def _normalised_filters(params):
     )
 
 
-def _cache_key(request, *parts):
+def _cache_key(request, version, *parts):
     raw = repr(
         (
-            calendar_service.feed_version(),
+            version,
             translation.get_language(),
             # The site, hence the URLs and UIDs in the feed, follows the host name.
             request.get_host(),
@@ -187,28 +187,32 @@ def _cache_key(request, *parts):
 
 
 def _cached_calendar(key, build):
-    """``{"body", "etag", "last_modified"}`` from the cache, or built and stored."""
+    """``{"body", "etag"}`` from the cache, or built and stored.
+
+    The key holds the feed version read from the database, so an entry is never stale: a
+    cache private to each process (Django's default) only builds the same feed once per
+    process. The ETag is the body's hash: equal bodies built by different processes agree.
+    """
     entry = cache.get(key)
     if entry is None:
         body = build().to_ical()
-        entry = {
-            "body": body,
-            "etag": quote_etag(hashlib.sha256(body).hexdigest()),
-            # When this body was made: it only moves forward, as If-Modified-Since needs.
-            "last_modified": timegm(timezone.now().utctimetuple()),
-        }
+        entry = {"body": body, "etag": quote_etag(hashlib.sha256(body).hexdigest())}
         cache.set(key, entry, iom_settings.FEED_CACHE_TIMEOUT)
     return entry
 
 
-def _calendar_response(request, entry, filename):
+def _calendar_response(request, entry, filename, last_changed):
+    """The feed, or 304. Last-Modified is when the feed version moved (in the database, so
+    every process sends the same), not when this process built the body."""
+    last_modified = timegm(last_changed.utctimetuple()) if last_changed else None
     response = HttpResponse(entry["body"], content_type=CONTENT_TYPE)
     response["Content-Disposition"] = content_disposition_header(False, filename)
     response["ETag"] = entry["etag"]
-    response["Last-Modified"] = http_date(entry["last_modified"])
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified)
     response["Cache-Control"] = f"public, max-age={CLIENT_MAX_AGE}"
     return get_conditional_response(
-        request, etag=entry["etag"], last_modified=entry["last_modified"], response=response
+        request, etag=entry["etag"], last_modified=last_modified, response=response
     )
 
 
@@ -219,13 +223,10 @@ def resource_map_feed(request, page, track=None):
         return refusal
     params = request.GET
     filters = _normalised_filters(params)
+    versions = calendar_service.feed_versions()
     # Sign-ups change only the feeds filtered by free seats.
-    seats = (
-        calendar_service.seats_version()
-        if any(name == "free_seats" for name, _v in filters)
-        else None
-    )
-    key = _cache_key(request, "map", page.pk, track, filters, seats)
+    with_seats = any(name == "free_seats" for name, _v in filters)
+    key = _cache_key(request, versions.key(with_seats), "map", page.pk, track, filters)
 
     def build():
         events = calendar_service.feed_events(params, page, track=track)
@@ -241,7 +242,7 @@ def resource_map_feed(request, page, track=None):
     except FilterError as error:
         return _filter_error_response(error)
     filename = page.slug if track is None else f"{page.slug}-{track}"
-    return _calendar_response(request, entry, f"{filename}.ics")
+    return _calendar_response(request, entry, f"{filename}.ics", versions.last_changed(with_seats))
 
 
 def event_feed(request, page):
@@ -253,7 +254,8 @@ def event_feed(request, page):
     # file is for anyone to import or subscribe to, so a private page has none at all.
     if not access.is_public_event(page):
         raise Http404
-    key = _cache_key(request, "event", page.pk)
+    versions = calendar_service.feed_versions()
+    key = _cache_key(request, versions.key(), "event", page.pk)
 
     def build():
         return calendar_service.event_calendar(
@@ -261,4 +263,4 @@ def event_feed(request, page):
         )
 
     entry = _cached_calendar(key, build)
-    return _calendar_response(request, entry, f"{page.slug}.ics")
+    return _calendar_response(request, entry, f"{page.slug}.ics", versions.last_changed())
