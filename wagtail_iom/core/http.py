@@ -5,9 +5,11 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.views import View
 from django.views.decorators.cache import never_cache
 from wagtail.admin.utils import get_valid_next_url_from_request
 
@@ -87,3 +89,12 @@ def parse_ids(values):
         if number is not None and number not in ids:
             ids.append(number)
     return ids
+
+
+class NoCreationView(View):
+    """The "create" view of a chooser whose objects are never created in a chooser (teachers
+    register themselves, routes are made with their snapshots): not found, whatever the
+    method."""
+
+    def dispatch(self, request, *args, **kwargs):
+        raise Http404

@@ -34,7 +34,7 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from wagtail_iom.core import access
 from wagtail_iom.core.exports import SafeCSVExportMixin
-from wagtail_iom.core.http import parse_id, parse_ids
+from wagtail_iom.core.http import NoCreationView, parse_id, parse_ids
 from wagtail_iom.core.text import name_search
 from wagtail_iom.directory.models import Municipality, School
 from wagtail_iom.people import profile as profile_service
@@ -381,6 +381,8 @@ class TeacherChooserViewSet(ChooserViewSet):
     choose_results_view_class = TeacherChooseResultsView
     chosen_view_class = TeacherChosenView
     chosen_multiple_view_class = TeacherChosenMultipleView
+    # Teachers register themselves (with their consent): never created in a chooser.
+    create_view_class = NoCreationView
     # Used explicitly (people.widgets.AdminTeacherChooser) rather than for every foreign key to
     # a teacher, so that other parts of the package choose how their own forms pick teachers.
     register_widget = False

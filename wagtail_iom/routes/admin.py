@@ -56,7 +56,7 @@ from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import access
 from wagtail_iom.core.access import StaffRole
 from wagtail_iom.core.exports import SafeCSVExportMixin
-from wagtail_iom.core.http import parse_id, parse_ids
+from wagtail_iom.core.http import NoCreationView, parse_id, parse_ids
 from wagtail_iom.core.text import name_search
 from wagtail_iom.curators.assignments import curators, person_name
 from wagtail_iom.curators.models import CuratorAssignment
@@ -574,19 +574,13 @@ class RouteChosenMultipleView(snippet_chooser.SnippetChosenMultipleView):
         return visible_routes(self.request.user).filter(pk__in=parse_ids(pks))
 
 
-class RouteChooserCreateView(View):
-    """Routes are created with their snapshots by the "new route" flow, never in a chooser."""
-
-    def dispatch(self, request, *args, **kwargs):
-        raise Http404
-
-
 class RouteChooserViewSet(snippet_chooser.SnippetChooserViewSet):
     choose_view_class = RouteChooseView
     choose_results_view_class = RouteChooseResultsView
     chosen_view_class = RouteChosenView
     chosen_multiple_view_class = RouteChosenMultipleView
-    create_view_class = RouteChooserCreateView
+    # Routes are created with their snapshots by the "new route" flow, never in a chooser.
+    create_view_class = NoCreationView
 
 
 class RouteDeleteBulkAction(DeleteBulkAction):
