@@ -36,7 +36,10 @@ demo: venv
 run: venv
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# First the optional system tools that are missing, and what they would add (tests/tools.py);
+# the tests that need them are skipped, and the summary says why.
 test: venv
+	@$(PY) tests/tools.py
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
 node_modules/axe-core/axe.min.js: package.json
