@@ -30,7 +30,7 @@ venv: $(VENV)/.installed
 
 demo: venv
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo_data
+	$(PY) manage.py load_demo_data --host $(HOST) --port $(PORT)
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 run: venv
