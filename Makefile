@@ -30,13 +30,16 @@ venv: $(VENV)/.installed
 
 demo: venv
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py load_demo_data
+	$(PY) manage.py load_demo_data --host $(HOST) --port $(PORT)
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 run: venv
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# First the optional system tools that are missing, and what they would add (tests/tools.py);
+# the tests that need them are skipped, and the summary says why.
 test: venv
+	@$(PY) tests/tools.py
 	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
 
 node_modules/axe-core/axe.min.js: package.json

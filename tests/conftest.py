@@ -2,7 +2,25 @@ import pytest
 from django.core.cache import cache
 from django.utils import translation
 
+from tests import tools
 from tests.factories import SuperUserFactory, make_resource_map
+
+
+@pytest.hookimpl(trylast=True)  # after -k and -m have deselected what will not run
+def pytest_collection_modifyitems(items):
+    """``@pytest.mark.requires_tool("pdftotext", …)``: a test that needs a system tool missing
+    here is skipped, and the summary says why; with ``IOM_REQUIRE_TOOLS=1`` (CI) the run stops
+    instead. See tests/tools.py."""
+    for item in items:
+        names = [name for marker in item.iter_markers("requires_tool") for name in marker.args]
+        absent = tools.missing(names)
+        if not absent:
+            continue
+        if tools.strict():
+            raise pytest.UsageError(
+                f"{tools.STRICT_ENV} is set, and {item.nodeid} {tools.reason(absent)}"
+            )
+        item.add_marker(pytest.mark.skip(reason=tools.reason(absent)))
 
 
 @pytest.fixture(autouse=True)

@@ -30,7 +30,7 @@ def test_committed_po_has_no_empty_or_fuzzy_entries():
     assert list(_unfinished(polib.pofile(str(PO_FILE)))) == []
 
 
-@pytest.mark.skipif(shutil.which("xgettext") is None, reason="needs GNU gettext (xgettext)")
+@pytest.mark.requires_tool("xgettext")
 def test_every_translatable_string_of_the_package_is_translated(tmp_path):
     """Extract the strings afresh, so a new string without a translation fails here."""
     copy = tmp_path / "wagtail_iom"

@@ -3,7 +3,6 @@ participation certificates."""
 
 import datetime
 import io
-import shutil
 import subprocess
 from decimal import Decimal
 
@@ -293,7 +292,7 @@ def test_no_certificate_without_attendance(event, teacher):
         certificates.participation_certificate_pdf(registration)
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is not installed")
+@pytest.mark.requires_tool("pango", "pdftotext")
 def test_certificate_pdf_has_the_cyrillic_name_hours_and_number(
     event, sessions, teacher, editor, tmp_path
 ):

@@ -1,7 +1,6 @@
 """The cabinet's attended events and the participation certificates."""
 
 import datetime
-import shutil
 import subprocess
 
 import pytest
@@ -85,7 +84,7 @@ def test_attended_page_refuses_post(teacher_client):
     assert teacher_client.post(ATTENDED).status_code == 405
 
 
-@pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is not installed")
+@pytest.mark.requires_tool("pango", "pdftotext")
 def test_certificate_is_a_pdf_with_the_teachers_cyrillic_name(
     teacher_client, attended, event, tmp_path
 ):

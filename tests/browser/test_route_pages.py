@@ -223,6 +223,7 @@ def approve(browser, base, route, choice_id, screenshot):
     context.close()
 
 
+@pytest.mark.requires_tool("pango", "pdftotext", "pdftoppm")
 def test_route_from_the_editor_to_the_attendance_mark(
     page, browser, demo_site, screenshot, axe_violations, tmp_path
 ):

@@ -116,10 +116,12 @@ def test_the_map_feed_is_a_calendar_with_one_vevent_per_session(client, resource
     assert first["DTSTAMP"].dt.tzinfo is not None
     assert int(first["SEQUENCE"]) == 0
     assert str(first["STATUS"]) == "CONFIRMED"
-    assert str(first["URL"]) == course.get_full_url()
+    # Links follow the host the feed was asked at (the test client's).
+    course_url = "http://testserver" + course.get_url()
+    assert str(first["URL"]) == course_url
     assert str(first["LOCATION"]) == course.location
     assert course.organiser in str(first["DESCRIPTION"])
-    assert course.get_full_url() in str(first["DESCRIPTION"])
+    assert course_url in str(first["DESCRIPTION"])
     with translation.override("ru"):
         labels = [str(course.get_track_display()), str(course.get_kind_display())]
     assert [str(c) for c in first["CATEGORIES"].cats][:2] == labels
@@ -127,6 +129,27 @@ def test_the_map_feed_is_a_calendar_with_one_vevent_per_session(client, resource
     assert response["Content-Disposition"] == 'inline; filename="map.ics"'
     assert response["Cache-Control"].startswith("public, max-age=")
     assert response["ETag"].startswith('"') and response["Last-Modified"]
+
+
+def test_links_follow_the_address_the_feed_is_asked_at_and_uids_the_site(client, resource_map):
+    """The demo is served at 127.0.0.1:8000 while the Wagtail site says localhost:80: a
+    subscriber must get links that work, and the same UIDs whatever the address."""
+    event = make_event(resource_map, title="Вебинар", sessions=[session(5)])
+    path = event.get_url()
+
+    served = parse(client.get(feed_url(resource_map), HTTP_HOST="127.0.0.1:8000"))
+    secure = parse(client.get(feed_url(resource_map), HTTP_HOST="127.0.0.1:8000", secure=True))
+
+    (vevent,) = vevents(served)
+    assert str(vevent["URL"]) == f"http://127.0.0.1:8000{path}"
+    assert f"http://127.0.0.1:8000{path}" in str(vevent["DESCRIPTION"])
+    assert "localhost" not in str(vevent["DESCRIPTION"])
+    # The same host over HTTPS is another cache entry.
+    assert str(vevents(secure)[0]["URL"]) == f"https://127.0.0.1:8000{path}"
+    (session_pk,) = event.sessions.values_list("pk", flat=True)
+    assert {str(vevents(c)[0]["UID"]) for c in (served, secure)} == {
+        f"iom-session-{session_pk}@localhost"
+    }
 
 
 def test_every_tzid_has_a_vtimezone_before_the_events(client, resource_map):

@@ -2,6 +2,7 @@
 
 import datetime
 
+import lxml.html
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -14,6 +15,7 @@ from tests.factories import (
     make_event,
     make_resource_map,
 )
+from wagtail_iom.events.kinds import EventTrack
 from wagtail_iom.models import Competency, EventPage, Registration
 
 pytestmark = pytest.mark.django_db
@@ -270,6 +272,24 @@ def test_every_filter_combination_has_a_shareable_url_and_a_feed_link(client, re
     assert '<link rel="alternate" type="text/calendar"' in content
     assert "/feed/?" in content and "track=formal" in content
     assert "webcal://" in content
+
+
+@pytest.mark.parametrize("view", ["", "calendar/"])
+def test_subscribe_links_are_at_the_host_and_port_the_page_is_served_at(
+    client, resource_map, events, view
+):
+    """`make demo` serves 127.0.0.1:8000; the Wagtail site of a fresh database says localhost:80."""
+    response = client.get(resource_map.url + view, {"track": "formal"}, HTTP_HOST="127.0.0.1:8000")
+    content = response.content.decode()
+
+    feed = resource_map.url + resource_map.reverse_subpage("feed")
+    (alternate,) = lxml.html.fromstring(content).xpath('//link[@type="text/calendar"]')
+    assert alternate.get("href") == f"http://127.0.0.1:8000{feed}?track=formal"
+    assert f'href="webcal://127.0.0.1:8000{feed}?track=formal"' in content
+    for track in EventTrack.values:
+        track_feed = resource_map.url + resource_map.reverse_subpage("track_feed", args=[track])
+        assert f'href="webcal://127.0.0.1:8000{track_feed}"' in content
+    assert "//localhost" not in content
 
 
 def test_month_calendar_places_sessions_on_their_days(client, resource_map):

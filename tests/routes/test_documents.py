@@ -243,6 +243,7 @@ def test_the_docx_uses_a_cyrillic_font(route):
     assert len(orientations) == 3 and orientations[0] == orientations[2] != orientations[1]
 
 
+@pytest.mark.requires_tool("pango", "pdftotext")
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_the_pdf_text_holds_the_teachers_cyrillic_name(route, layout, tmp_path):
     pdf = render_pdf(route_document(route, layout))

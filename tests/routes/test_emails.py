@@ -62,6 +62,7 @@ def move(route, to_status, by=None, comment=""):
     return record
 
 
+@pytest.mark.requires_tool("pango")
 @pytest.mark.parametrize("status", [RouteStatus.SENT_FOR_APPROVAL, RouteStatus.APPROVED])
 def test_the_pdf_goes_to_the_school_head_and_the_methodists_of_the_teacher(
     django_capture_on_commit_callbacks, route, people, status, superuser
@@ -89,6 +90,7 @@ def test_the_pdf_goes_to_the_school_head_and_the_methodists_of_the_teacher(
     assert route_key(status, route.pk, record.pk, people["head"].pk) in keys
 
 
+@pytest.mark.requires_tool("pango")  # the e-mail carries the route's PDF
 def test_nothing_is_sent_before_the_commit(django_capture_on_commit_callbacks, route, people):
     record = move(route, RouteStatus.SENT_FOR_APPROVAL)
 
@@ -102,6 +104,7 @@ def test_nothing_is_sent_before_the_commit(django_capture_on_commit_callbacks, r
     assert len(mail.outbox) == 2
 
 
+@pytest.mark.requires_tool("pango")  # the e-mail carries the route's PDF
 def test_a_repeated_task_sends_once(django_capture_on_commit_callbacks, route, people):
     record = move(route, RouteStatus.SENT_FOR_APPROVAL)
 
@@ -114,6 +117,7 @@ def test_a_repeated_task_sends_once(django_capture_on_commit_callbacks, route, p
     assert len(mail.outbox) == 2
 
 
+@pytest.mark.requires_tool("pango")  # the e-mail carries the route's PDF
 def test_the_latest_transition_is_found_when_not_given(
     django_capture_on_commit_callbacks, route, people
 ):

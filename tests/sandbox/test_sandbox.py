@@ -1,12 +1,16 @@
 """The demo site: demo data, the home page inside the configurable layout, Celery wiring."""
 
+import io
+
 import pytest
 from django.core.management import call_command
 from django.test import override_settings
+from wagtail.models import Site
 
 from sandbox.home.demo import site
 from sandbox.home.models import HomePage
-from wagtail_iom.models import Municipality, School
+from wagtail_iom.core import sites
+from wagtail_iom.models import Municipality, ResourceMapPage, School
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +30,29 @@ def test_demo_data_is_idempotent_and_prints_the_login(capsys):
     out = capsys.readouterr().out
     assert f"login: {site.ADMIN_USERNAME}" in out
     assert site.ADMIN_PASSWORD in out
+
+
+def test_the_demo_site_is_at_the_address_the_demo_is_served_at(client):
+    """`make demo` serves 127.0.0.1:8000 and passes its HOST and PORT to load_demo_data."""
+    out = io.StringIO()
+    call_command("load_demo_data", stdout=out)
+
+    default_site = Site.objects.get(is_default_site=True)
+    assert (default_site.hostname, default_site.port) == ("127.0.0.1", 8000)
+    assert sites.base_url() == "http://127.0.0.1:8000"  # e-mails, feeds made by Celery
+    assert "Admin: http://127.0.0.1:8000/admin/" in out.getvalue()
+    assert "Teacher: http://127.0.0.1:8000/iom/cabinet/" in out.getvalue()
+    resource_map = ResourceMapPage.objects.get()
+    content = client.get(resource_map.url, HTTP_HOST="127.0.0.1:8000").content.decode()
+    assert f'href="webcal://127.0.0.1:8000{resource_map.url}feed/"' in content
+    assert "localhost" not in content
+
+    # `make demo HOST=0.0.0.0 PORT=8080` listens everywhere: links are for this machine.
+    call_command("load_demo_data", "--host", "0.0.0.0", "--port", "8080", stdout=out)  # noqa: S104
+
+    default_site = Site.objects.get()
+    assert (default_site.hostname, default_site.port) == ("localhost", 8080)
+    assert "Admin: http://localhost:8080/admin/" in out.getvalue()
 
 
 def test_demo_schools_pass_model_validation(demo):

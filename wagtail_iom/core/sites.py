@@ -1,6 +1,6 @@
 """The site's base URL and name, for links and texts built outside a request (e-mails, feeds,
-certificates). Every part of the package asks these functions; none reads
-``WAGTAILADMIN_BASE_URL`` or ``WAGTAIL_SITE_NAME`` itself.
+certificates), and absolute links built in answer to one. Every part of the package asks these
+functions; none reads ``WAGTAILADMIN_BASE_URL`` or ``WAGTAIL_SITE_NAME`` itself.
 """
 
 from django.conf import settings
@@ -31,6 +31,22 @@ def site_name(site=None) -> str:
 def site_for_request(request):
     """The Wagtail site that serves ``request``, or None."""
     return Site.find_for_request(request)
+
+
+def page_url_for_request(page, request) -> str:
+    """``page``'s absolute URL, for a link in the answer to ``request``; "" when the page has
+    no URL.
+
+    A page of the site that serves the request is at the scheme, host and port the request came
+    to, so that the link works wherever the site is reached: Wagtail's ``get_full_url`` would
+    give the Wagtail site's host and port, which may not be those served (the demo, served at
+    ``127.0.0.1:8000`` while its site says ``localhost:80``). A page of another site is at that
+    site's root URL.
+    """
+    url = page.get_url(request)  # relative on the request's own site
+    if not url:
+        return ""
+    return request.build_absolute_uri(url)
 
 
 def admin_base_url() -> str:

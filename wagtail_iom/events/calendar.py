@@ -398,7 +398,10 @@ def _request_and_base_url(request_or_base_url):
 
 
 def calendar_domain(request_or_base_url):
-    """The host name that UIDs end with: the Wagtail site's, or the base URL's."""
+    """The host name that UIDs end with: the Wagtail site's, or the base URL's.
+
+    Not the request's host: a session's UID stays the same however the site is reached.
+    """
     request, base_url = _request_and_base_url(request_or_base_url)
     if request is None:
         return urlsplit(base_url).hostname or "localhost"
@@ -409,10 +412,11 @@ def calendar_domain(request_or_base_url):
 
 
 def page_full_url(page, request_or_base_url):
-    """The page's absolute URL, from the request, or from the base URL given."""
+    """The page's absolute URL: at the request's host (see
+    :func:`wagtail_iom.core.sites.page_url_for_request`), or at the base URL given."""
     request, base_url = _request_and_base_url(request_or_base_url)
     if request is not None:
-        return page.get_full_url(request) or ""
+        return sites.page_url_for_request(page, request)
     url = page.get_url() if page.url_path else None
     if not url:
         return base_url + "/"
@@ -678,8 +682,9 @@ def feed_query(params):
 
 
 def feed_urls(request, page, params):
-    """``{"https": …, "webcal": …}``: the map's feed with the same filters as ``params``."""
-    base = page.get_full_url(request) or ""
+    """``{"https": …, "webcal": …}``: the map's feed with the same filters as ``params``, at
+    the host and port the request came to."""
+    base = sites.page_url_for_request(page, request)
     url = base.rstrip("/") + "/" + page.reverse_subpage("feed")
     query = feed_query(params)
     if query:

@@ -21,7 +21,7 @@ from django.utils.http import content_disposition_header, http_date, quote_etag
 from django.utils.translation import gettext as _
 
 from wagtail_iom.conf import iom_settings
-from wagtail_iom.core import access
+from wagtail_iom.core import access, sites
 from wagtail_iom.events import calendar as calendar_service
 from wagtail_iom.events import resource_map
 from wagtail_iom.events.calendar import CONTENT_TYPE
@@ -39,8 +39,9 @@ def _query_string_too_long(request):
 
 
 def _track_feeds(request, page):
-    """The per-track subscription links: (label, https URL, webcal URL)."""
-    base = page.get_full_url(request)
+    """The per-track subscription links: (label, https URL, webcal URL), at the host and port
+    the request came to."""
+    base = sites.page_url_for_request(page, request)
     links = []
     for track in EventTrack:
         url = base.rstrip("/") + "/" + page.reverse_subpage("track_feed", args=[track.value])
@@ -176,7 +177,9 @@ def _cache_key(request, version, *parts):
         (
             version,
             translation.get_language(),
-            # The site, hence the URLs and UIDs in the feed, follows the host name.
+            # The URLs in the feed follow the scheme and host the request came to, the UIDs
+            # the site that the host name selects.
+            request.scheme,
             request.get_host(),
             # A new retention takes effect at once, not when cached feeds expire.
             iom_settings.FEED_CANCELLED_RETENTION_DAYS,

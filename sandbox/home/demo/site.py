@@ -23,8 +23,22 @@ HOME_BODY = (
 )
 
 
-def build_site() -> HomePage:
-    """Make a HomePage the root of the default site, replacing Wagtail's welcome page."""
+# Where `make demo` and `manage.py runserver` serve the demo.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+# runserver's "listen everywhere" addresses: links are made for this machine's own browser.
+ANY_ADDRESS = ("0", "0.0.0.0", "::", "[::]")  # noqa: S104 - compared with, never bound
+
+
+def site_hostname(host: str) -> str:
+    """The Wagtail site's host name for a demo served at ``host``."""
+    return "localhost" if host in ANY_ADDRESS else host
+
+
+def build_site(host=DEFAULT_HOST, port=DEFAULT_PORT) -> HomePage:
+    """Make a HomePage the root of the default site, replacing Wagtail's welcome page; the site
+    is at ``host`` and ``port``, where the demo is served, so that links made outside a request
+    (e-mails, feeds' UIDs) lead there."""
     # Wagtail's migrations create the locale and the root page; a flushed database has neither.
     Locale.objects.get_or_create(language_code=get_supported_content_language_variant("ru"))
     root = Page.get_first_root_node() or Page.add_root(instance=Page(title="Root", slug="root"))
@@ -46,19 +60,12 @@ def build_site() -> HomePage:
     home.lead = HOME_LEAD
     home.body = HOME_BODY
     home.save_revision().publish()
-    site = Site.objects.filter(is_default_site=True).first()
-    if site is None:
-        Site.objects.create(
-            hostname="localhost",
-            port=80,
-            root_page=home,
-            is_default_site=True,
-            site_name="ЦНППМ",
-        )
-    else:
-        site.root_page = home
-        site.site_name = "ЦНППМ"
-        site.save()
+    site = Site.objects.filter(is_default_site=True).first() or Site(is_default_site=True)
+    site.hostname = site_hostname(host)
+    site.port = port
+    site.root_page = home
+    site.site_name = "ЦНППМ"
+    site.save()
     return home
 
 

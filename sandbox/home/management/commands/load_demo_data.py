@@ -1,9 +1,11 @@
-"""Build the demo institute: ``python manage.py load_demo_data``. Safe to run again."""
+"""Build the demo institute: ``python manage.py load_demo_data [--host H] [--port P]``. Safe to
+run again."""
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import translation
+from wagtail.models import Site
 
 from sandbox.home.demo import directory, events, routes, site, staff, teachers
 from wagtail_iom.directory.framework import load_default_framework
@@ -20,6 +22,17 @@ class Command(BaseCommand):
             default=5,
             help="How many schools each demo municipality gets (default 5).",
         )
+        parser.add_argument(
+            "--host",
+            default=site.DEFAULT_HOST,
+            help=f"The host the demo is served at (default {site.DEFAULT_HOST}, as runserver's).",
+        )
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=site.DEFAULT_PORT,
+            help=f"The port the demo is served at (default {site.DEFAULT_PORT}, as runserver's).",
+        )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -27,7 +40,7 @@ class Command(BaseCommand):
         with translation.override(settings.LANGUAGE_CODE):
             load_default_framework(CompetencyGroup, Competency)
         counts = directory.build_directory(options["schools_per_municipality"])
-        home = site.build_site()
+        home = site.build_site(options["host"], options["port"])
         resource_map = events.build_resource_map(home)
         event_pages = events.build_events(resource_map)
         admin = site.build_admin()
@@ -41,12 +54,13 @@ class Command(BaseCommand):
                 f"{len(profiles)} teachers, {len(demo_routes)} routes."
             )
         )
+        root = Site.objects.get(is_default_site=True).root_url
+        self.stdout.write(f"Site: {root}/")
         self.stdout.write(
-            f"Admin: http://127.0.0.1:8000/admin/  login: {site.ADMIN_USERNAME}  "
-            f"password: {site.ADMIN_PASSWORD}"
+            f"Admin: {root}/admin/  login: {site.ADMIN_USERNAME}  password: {site.ADMIN_PASSWORD}"
         )
         self.stdout.write(
-            f"Teacher: http://127.0.0.1:8000/iom/cabinet/  login: {teachers.TEACHER_EMAIL}  "
+            f"Teacher: {root}/iom/cabinet/  login: {teachers.TEACHER_EMAIL}  "
             f"password: {teachers.TEACHER_PASSWORD}"
         )
         with translation.override(settings.LANGUAGE_CODE):
