@@ -45,9 +45,11 @@ def forbidden(request, reason):
 
 
 def next_url(request, default):
-    """Where to go back to: the request's ``next`` parameter when it points to this site
-    (Wagtail's check), else ``default``."""
-    return get_valid_next_url_from_request(request) or default
+    """Where to go back to: the request's ``next`` parameter when it is a path on this site
+    (Wagtail's check, and a leading slash, so that ``redirect()`` never reads it as the name
+    of a view), else ``default``."""
+    value = get_valid_next_url_from_request(request)
+    return value if value.startswith("/") and "\x00" not in value else default
 
 
 #: The largest id a database row can have (a signed 64-bit integer, as on PostgreSQL and

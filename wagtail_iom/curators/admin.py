@@ -45,6 +45,7 @@ from wagtail.log_actions import LogFormatter
 from wagtail_iom.core import access
 from wagtail_iom.core.access import StaffRole
 from wagtail_iom.core.exports import SafeCSVExportMixin
+from wagtail_iom.core.forms import IdModelChoiceField, IdModelChoiceFilter
 from wagtail_iom.core.http import forbidden, parse_id, parse_ids
 from wagtail_iom.curators import assignments as service
 from wagtail_iom.curators.models import StaffMembership, TeacherProposal, TeacherProposalStatus
@@ -91,7 +92,7 @@ def person_label(user):
     return f"{name} ({login})" if name else login
 
 
-class PersonChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(IdModelChoiceField):
     def label_from_instance(self, obj):
         return person_label(obj)
 
@@ -140,7 +141,7 @@ class StaffRoleForm(WagtailAdminModelForm):
 
 class StaffRoleFilterSet(WagtailFilterSet):
     role = django_filters.ChoiceFilter(label=gettext_lazy("Role"), choices=StaffRole.choices)
-    municipality = django_filters.ModelChoiceFilter(
+    municipality = IdModelChoiceFilter(
         label=gettext_lazy("Municipality"), queryset=Municipality.objects.all()
     )
 
@@ -257,7 +258,7 @@ class TeacherFilterForm(forms.Form):
     """The filter of the assignment and proposal screens (a GET form)."""
 
     q = forms.CharField(label=gettext_lazy("Name"), required=False, max_length=200)
-    municipality = forms.ModelChoiceField(
+    municipality = IdModelChoiceField(
         label=gettext_lazy("Municipality"), queryset=Municipality.objects.all(), required=False
     )
     school = SchoolChoiceField(
@@ -589,7 +590,7 @@ class ProposalFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=gettext_lazy("Status"), choices=STATUS_FILTER_CHOICES, required=False
     )
-    municipality = forms.ModelChoiceField(
+    municipality = IdModelChoiceField(
         label=gettext_lazy("Municipality"), queryset=Municipality.objects.all(), required=False
     )
 

@@ -4,6 +4,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 
+from wagtail_iom.core.forms import IdModelChoiceFilter
 from wagtail_iom.directory.models import (
     Competency,
     CompetencyGroup,
@@ -23,9 +24,7 @@ class MunicipalityFilterSet(WagtailFilterSet):
 
 
 class SchoolFilterSet(WagtailFilterSet):
-    municipality = django_filters.ModelChoiceFilter(
-        label=_("Municipality"), queryset=Municipality.objects.all()
-    )
+    municipality = IdModelChoiceFilter(label=_("Municipality"), queryset=Municipality.objects.all())
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=SchoolKind.choices)
     has_inn = django_filters.BooleanFilter(label=_("Has an INN"), method="filter_has_inn")
 
@@ -40,9 +39,7 @@ class SchoolFilterSet(WagtailFilterSet):
 
 
 class CompetencyFilterSet(WagtailFilterSet):
-    group = django_filters.ModelChoiceFilter(
-        label=_("Group"), queryset=CompetencyGroup.objects.all()
-    )
+    group = IdModelChoiceFilter(label=_("Group"), queryset=CompetencyGroup.objects.all())
 
     class Meta:
         model = Competency

@@ -37,6 +37,7 @@ from wagtail.admin.widgets import ListingButton
 
 from wagtail_iom.core import access
 from wagtail_iom.core.exports import SafeCSVExportMixin
+from wagtail_iom.core.forms import IdModelChoiceFilter
 from wagtail_iom.core.http import forbidden, parse_ids
 from wagtail_iom.core.text import participant_name
 from wagtail_iom.events import emails as notifications
@@ -53,7 +54,7 @@ class RegistrationFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(
         label=gettext_lazy("Status"), choices=RegistrationStatus.choices
     )
-    event = django_filters.ModelChoiceFilter(
+    event = IdModelChoiceFilter(
         label=gettext_lazy("Event"),
         # Only events somebody signed up for: the list stays short on a large resource map.
         queryset=lambda request: EventPage.objects.filter(

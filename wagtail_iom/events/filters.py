@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget
 from wagtail.admin.views.pages.listing import PageFilterSet
 
+from wagtail_iom.core.forms import IdModelChoiceFilter
 from wagtail_iom.directory.models import (
     Competency,
     CompetencyGroup,
@@ -45,21 +46,21 @@ class EventFilterSet(django_filters.FilterSet):
     format = django_filters.ChoiceFilter(
         label=_("Format"), choices=EventFormat.choices, empty_label=_("Any")
     )
-    group = django_filters.ModelChoiceFilter(
+    group = IdModelChoiceFilter(
         label=_("Competency group"),
         empty_label=_("Any"),
         queryset=CompetencyGroup.objects.all(),
         to_field_name="code",
         method="filter_group",
     )
-    competency = django_filters.ModelChoiceFilter(
+    competency = IdModelChoiceFilter(
         label=_("Competency"),
         empty_label=_("Any"),
         queryset=Competency.objects.select_related("group"),
         to_field_name="code",
         method="filter_competency",
     )
-    municipality = django_filters.ModelChoiceFilter(
+    municipality = IdModelChoiceFilter(
         label=_("Municipality"), queryset=Municipality.objects.all(), empty_label=_("Any")
     )
     date_from = django_filters.DateFilter(

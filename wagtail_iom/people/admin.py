@@ -29,11 +29,13 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views import generic
 from wagtail.admin.views.generic import chooser as chooser_views
 from wagtail.admin.views.generic.history import HistoryView
+from wagtail.admin.views.generic.usage import UsageView
 from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from wagtail_iom.core import access
 from wagtail_iom.core.exports import SafeCSVExportMixin
+from wagtail_iom.core.forms import IdModelChoiceFilter
 from wagtail_iom.core.http import NoCreationView, parse_id, parse_ids
 from wagtail_iom.core.text import name_search
 from wagtail_iom.directory.models import Municipality, School
@@ -44,10 +46,8 @@ from wagtail_iom.people.widgets import TEACHER_CHOOSER, AdminTeacherChooser
 
 
 class TeacherFilterSet(WagtailFilterSet):
-    municipality = django_filters.ModelChoiceFilter(
-        label=_("Municipality"), queryset=Municipality.objects.all()
-    )
-    school = django_filters.ModelChoiceFilter(
+    municipality = IdModelChoiceFilter(label=_("Municipality"), queryset=Municipality.objects.all())
+    school = IdModelChoiceFilter(
         label=_("School"), queryset=School.objects.select_related("municipality")
     )
     qualification_category = django_filters.ChoiceFilter(
@@ -147,9 +147,19 @@ class TeacherInspectView(generic.InspectView):
         )
 
 
-class TeacherHistoryView(HistoryView):
+class VisibleBaseObjectMixin:
+    """History and usage (listings about one teacher): the same rule for their object."""
+
     def get_base_object_queryset(self):
         return access.teacher_profiles_visible_to(self.request.user)
+
+
+class TeacherHistoryView(VisibleBaseObjectMixin, HistoryView):
+    pass
+
+
+class TeacherUsageView(VisibleBaseObjectMixin, UsageView):
+    pass
 
 
 def _name_panels():
@@ -175,6 +185,7 @@ class TeacherViewSet(ModelViewSet):
     delete_view_class = TeacherDeleteView
     inspect_view_class = TeacherInspectView
     history_view_class = TeacherHistoryView
+    usage_view_class = TeacherUsageView
     filterset_class = TeacherFilterSet
     # Searched by TeacherIndexView.search_queryset; naming the fields turns the search box on.
     search_fields = ["last_name", "first_name", "patronymic"]

@@ -11,6 +11,7 @@ from django.forms.models import ModelChoiceIterator, ModelChoiceIteratorValue
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wagtail_iom.core.forms import IdModelChoiceField
 from wagtail_iom.directory.models import Municipality, School
 from wagtail_iom.people.models import (
     Achievement,
@@ -90,7 +91,7 @@ class SchoolsByMunicipalityIterator(ModelChoiceIterator):
             yield (group_name, group)
 
 
-class SchoolChoiceField(forms.ModelChoiceField):
+class SchoolChoiceField(IdModelChoiceField):
     iterator = SchoolsByMunicipalityIterator
 
 

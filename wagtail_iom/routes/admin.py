@@ -56,6 +56,7 @@ from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import access
 from wagtail_iom.core.access import StaffRole
 from wagtail_iom.core.exports import SafeCSVExportMixin
+from wagtail_iom.core.forms import IdModelChoiceField, IdModelChoiceFilter
 from wagtail_iom.core.http import NoCreationView, parse_id, parse_ids
 from wagtail_iom.core.text import name_search
 from wagtail_iom.curators.assignments import curators, person_name
@@ -109,12 +110,12 @@ def editable_teacher_ids(user):
 
 class RouteFilterSet(WagtailFilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=RouteStatus.choices)
-    municipality = django_filters.ModelChoiceFilter(
+    municipality = IdModelChoiceFilter(
         label=_("Municipality"),
         field_name="teacher__municipality",
         queryset=Municipality.objects.all(),
     )
-    curator = django_filters.ModelChoiceFilter(label=_("Curator"), queryset=curators())
+    curator = IdModelChoiceFilter(label=_("Curator"), queryset=curators())
     period = django_filters.DateFromToRangeFilter(
         label=_("Active in the period"),
         method="filter_period",
@@ -606,7 +607,7 @@ class RouteDeleteBulkAction(DeleteBulkAction):
 
 
 class NewRouteForm(forms.Form):
-    teacher = forms.ModelChoiceField(
+    teacher = IdModelChoiceField(
         label=_("Teacher"),
         queryset=None,
         widget=AdminTeacherChooser(),
