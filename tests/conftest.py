@@ -7,7 +7,7 @@ from tests.factories import SuperUserFactory, make_resource_map
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Every test starts and ends with an empty cache (feeds, feed versions, throttles)."""
+    """Every test starts and ends with an empty cache (feeds, feed versions)."""
     cache.clear()
     yield
     cache.clear()
