@@ -25,7 +25,7 @@ def pytest_collection_modifyitems(items):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    """Every test starts and ends with an empty cache (feeds, throttles)."""
+    """Every test starts and ends with an empty cache (feeds, feed versions)."""
     cache.clear()
     yield
     cache.clear()

@@ -1,9 +1,13 @@
+import datetime
+
 import pytest
+from django.apps import apps
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from wagtail_iom.checks import check_iom_settings, check_shared_cache
+from wagtail_iom.checks import check_axes, check_iom_settings
 from wagtail_iom.conf import DEFAULTS, iom_settings
 
 
@@ -50,7 +54,9 @@ def test_the_sandbox_settings_pass_the_check():
 
 
 def test_account_settings_are_checked():
-    with override_settings(WAGTAIL_IOM={"LOGIN_MAX_FAILURES": -1}):
+    with override_settings(WAGTAIL_IOM={"ACCOUNT_RATE_LIMIT_PER_IP": -1}):
+        assert [e.id for e in check_iom_settings(None)] == ["wagtail_iom.E003"]
+    with override_settings(WAGTAIL_IOM={"ACCOUNT_RATE_LIMIT_WINDOW_SECONDS": 0}):
         assert [e.id for e in check_iom_settings(None)] == ["wagtail_iom.E003"]
     with override_settings(WAGTAIL_IOM={"CONSENT_VERSION": ""}):
         assert [e.id for e in check_iom_settings(None)] == ["wagtail_iom.E006"]
@@ -60,27 +66,86 @@ def test_account_settings_are_checked():
         assert [e.id for e in check_iom_settings(None)] == ["wagtail_iom.E005"]
 
 
-LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+def test_the_deprecated_login_keys_are_reported_with_what_replaces_them():
+    with override_settings(WAGTAIL_IOM={"LOGIN_MAX_FAILURES": 7, "LOGIN_LOCKOUT_SECONDS": 600}):
+        warnings = check_iom_settings(None)
+    assert [w.id for w in warnings] == ["wagtail_iom.W001", "wagtail_iom.W001"]
+    assert "AXES_FAILURE_LIMIT = 7" in warnings[0].hint
+    assert "AXES_COOLOFF_TIME = datetime.timedelta(seconds=600)" in warnings[1].hint
+
+
+# django-axes -----------------------------------------------------------------------------
+
+
+def axes_check_ids():
+    return [e.id for e in check_axes(None)]
+
+
+def test_the_sandbox_configures_axes():
+    assert check_axes(None) == []
+
+
+def test_axes_missing_from_installed_apps_is_an_error(monkeypatch):
+    installed = apps.is_installed
+    monkeypatch.setattr(apps, "is_installed", lambda name: name != "axes" and installed(name))
+    errors = check_axes(None)
+    assert {e.id for e in errors} == {"wagtail_iom.E010"}
+    assert any("INSTALLED_APPS" in e.msg for e in errors)
 
 
 @pytest.mark.parametrize(
-    ("backend", "warned"),
+    "backends",
     [
-        (LOCMEM, True),
-        ("django.core.cache.backends.dummy.DummyCache", True),
-        ("django.core.cache.backends.redis.RedisCache", False),
-        ("django.core.cache.backends.db.DatabaseCache", False),
-        ("django.core.cache.backends.filebased.FileBasedCache", False),
+        ["django.contrib.auth.backends.ModelBackend"],
+        ["django.contrib.auth.backends.ModelBackend", "axes.backends.AxesStandaloneBackend"],
+        [],
     ],
+    ids=["absent", "not-first", "none"],
 )
-def test_a_cache_private_to_each_process_is_a_warning_in_production(backend, warned):
-    with override_settings(CACHES={"default": {"BACKEND": backend, "LOCATION": "x"}}, DEBUG=False):
-        warnings = check_shared_cache(None)
-    assert [w.id for w in warnings] == (["wagtail_iom.W010"] if warned else [])
-    if warned:
-        assert backend in warnings[0].msg and "RedisCache" in warnings[0].hint
+def test_axes_backend_not_first_is_an_error(backends):
+    with override_settings(AUTHENTICATION_BACKENDS=backends):
+        errors = check_axes(None)
+    assert [e.id for e in errors] == ["wagtail_iom.E010"]
+    assert "AUTHENTICATION_BACKENDS" in errors[0].msg
 
 
-def test_a_private_cache_is_fine_while_debugging():
-    with override_settings(CACHES={"default": {"BACKEND": LOCMEM}}, DEBUG=True):
-        assert check_shared_cache(None) == []
+def test_axes_own_model_backend_counts_as_axes():
+    with override_settings(AUTHENTICATION_BACKENDS=["axes.backends.AxesBackend"]):
+        assert axes_check_ids() == []
+
+
+def test_axes_middleware_missing_is_an_error():
+    middleware = [m for m in settings.MIDDLEWARE if "axes" not in m]
+    with override_settings(MIDDLEWARE=middleware):
+        errors = check_axes(None)
+    assert [e.id for e in errors] == ["wagtail_iom.E010"]
+    assert "MIDDLEWARE" in errors[0].msg
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"AXES_HANDLER": "axes.handlers.dummy.AxesDummyHandler"},
+        {
+            "AXES_HANDLER": "axes.handlers.cache.AxesCacheHandler",
+            "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}},
+        },
+    ],
+    ids=["dummy", "cache-in-process-memory"],
+)
+def test_counts_kept_in_one_process_are_an_error(overrides):
+    with override_settings(**overrides):
+        assert axes_check_ids() == ["wagtail_iom.E011"]
+
+
+def test_the_cache_handler_with_a_shared_cache_is_accepted():
+    caches = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache"}}
+    with override_settings(AXES_HANDLER="axes.handlers.cache.AxesCacheHandler", CACHES=caches):
+        assert axes_check_ids() == []
+
+
+def test_a_lockout_that_never_ends_is_a_warning():
+    with override_settings(AXES_COOLOFF_TIME=None):
+        assert axes_check_ids() == ["wagtail_iom.W002"]
+    with override_settings(AXES_COOLOFF_TIME=datetime.timedelta(minutes=1)):
+        assert axes_check_ids() == []

@@ -28,6 +28,11 @@ class WagtailIOMAppConfig(AppConfig):
 
         receivers.connect_delete_receivers()
 
+        # An account that has been active no longer waits for its e-mail confirmation.
+        from wagtail_iom.accounts import receivers as account_receivers
+
+        account_receivers.connect_user_receivers()
+
         # Permission policies, before any admin view asks Wagtail's policy registry.
         from wagtail_iom.curators import permissions as curator_permissions
         from wagtail_iom.routes import permissions as route_permissions

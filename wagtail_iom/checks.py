@@ -1,16 +1,22 @@
-"""System checks for the ``WAGTAIL_IOM`` setting and what the package needs of the project."""
+"""System checks for the ``WAGTAIL_IOM`` setting, and for django-axes, which throttles every
+sign-in of the site."""
 
 import difflib
 import zoneinfo
 
+from django.apps import apps
 from django.conf import settings
-from django.core.cache.backends.dummy import DummyCache
-from django.core.cache.backends.locmem import LocMemCache
 from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from wagtail_iom.conf import DEFAULTS, SETTING_NAME, iom_settings
 from wagtail_iom.events.kinds import EventTrack
+
+# Keys that no longer have any effect, and what replaces them.
+DEPRECATED_KEYS = {
+    "LOGIN_MAX_FAILURES": "AXES_FAILURE_LIMIT = {value!r}",
+    "LOGIN_LOCKOUT_SECONDS": "AXES_COOLOFF_TIME = datetime.timedelta(seconds={value!r})",
+}
 
 POSITIVE_INTEGER_KEYS = (
     "IMPORT_MAX_UPLOAD_SIZE",
@@ -21,8 +27,9 @@ POSITIVE_INTEGER_KEYS = (
     "FEED_CACHE_TIMEOUT",
     "MAX_QUERY_STRING_LENGTH",
     "EMAIL_CONFIRMATION_DAYS",
-    "LOGIN_MAX_FAILURES",
-    "LOGIN_LOCKOUT_SECONDS",
+    "ACCOUNT_RATE_LIMIT_PER_IP",
+    "ACCOUNT_RATE_LIMIT_PER_ADDRESS",
+    "ACCOUNT_RATE_LIMIT_WINDOW_SECONDS",
     "ATTENDANCE_UPLOAD_MAX_SIZE",
     "ROUTE_EVIDENCE_MAX_SIZE",
     "ROUTE_MIN_MONTHS",
@@ -52,6 +59,17 @@ def check_iom_settings(app_configs, **kwargs):
         errors.append(
             Error(f"{SETTING_NAME} has an unknown key {key!r}.", hint=hint, id="wagtail_iom.E001")
         )
+    for key, replacement in DEPRECATED_KEYS.items():
+        if key in user:
+            errors.append(
+                Warning(
+                    f"{SETTING_NAME}[{key!r}] no longer has any effect: failed sign-ins are "
+                    "counted by django-axes.",
+                    hint=f"Remove the key and set {replacement.format(value=user[key])} in "
+                    "your settings (see the package's docs/accounts.md).",
+                    id="wagtail_iom.W001",
+                )
+            )
     for key in POSITIVE_INTEGER_KEYS:
         value = user.get(key, DEFAULTS[key])
         if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
@@ -153,43 +171,92 @@ def _check_routes(user):
     return errors
 
 
-# Cache backends whose entries no other process sees, and what that does to the sign-in
-# throttle, which counts failed sign-ins in the default cache (accounts/services.py).
-PROCESS_LOCAL_CACHES = (
-    (
-        LocMemCache,
-        "keeps its entries in each process's memory: each process counts failed sign-ins on "
-        "its own, so LOGIN_MAX_FAILURES applies per process",
-    ),
-    (DummyCache, "keeps nothing: failed sign-ins are never counted and nobody is locked out"),
+# django-axes ------------------------------------------------------------------------------
+
+AXES_BACKEND = "axes.backends.AxesStandaloneBackend"
+AXES_MIDDLEWARE = "axes.middleware.AxesMiddleware"
+# Handlers whose counts do not outlive one process, or that count nothing.
+AXES_MEMORY_HANDLERS = (
+    "axes.handlers.dummy.AxesDummyHandler",
+    "axes.handlers.test.AxesTestHandler",
+)
+AXES_CACHE_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+PROCESS_MEMORY_CACHES = (
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
 )
 
 
-@register(Tags.caches)
-def check_shared_cache(app_configs, **kwargs):
-    """Warn when, outside DEBUG, the default cache is not shared between processes.
-
-    Calendar feeds do not need a shared cache (their versions live in the database); the
-    sign-in throttle does, as long as it counts in the cache.
-    """
-    if settings.DEBUG:
-        return []
-    backend = settings.CACHES.get("default", {}).get("BACKEND", "")
+def _is_subclass_of(path, base_path):
+    """Whether the class at dotted ``path`` is the one at ``base_path`` or a subclass of it;
+    False when either cannot be imported."""
+    if path == base_path:
+        return True
     try:
-        backend_class = import_string(backend)
-    except ImportError:
-        return []  # Django's own cache checks report it
-    for local_class, consequence in PROCESS_LOCAL_CACHES:
-        if isinstance(backend_class, type) and issubclass(backend_class, local_class):
-            return [
-                Warning(
-                    f"CACHES['default'] uses {backend}, which {consequence}.",
-                    hint=(
-                        "Use a cache that every process of the site shares: Redis "
-                        "(django.core.cache.backends.redis.RedisCache), Memcached or "
-                        "DatabaseCache."
-                    ),
-                    id="wagtail_iom.W010",
-                )
-            ]
-    return []
+        return issubclass(import_string(path), import_string(base_path))
+    except (ImportError, TypeError, RuntimeError):
+        return False
+
+
+@register(Tags.security)
+def check_axes(app_configs, **kwargs):
+    """Every sign-in page is throttled only when django-axes is installed, sees every
+    ``authenticate()`` first and answers refused requests; and its counts must be shared by every
+    process that serves the site."""
+    errors = []
+    installed = apps.is_installed("axes")
+    if not installed:
+        errors.append(
+            Error(
+                "django-axes is not in INSTALLED_APPS: failed sign-ins are not counted, and "
+                "passwords can be guessed without limit.",
+                hint='Add "axes" to INSTALLED_APPS and run migrate.',
+                id="wagtail_iom.E010",
+            )
+        )
+    backends = list(getattr(settings, "AUTHENTICATION_BACKENDS", []))
+    if not backends or not (installed and _is_subclass_of(backends[0], AXES_BACKEND)):
+        errors.append(
+            Error(
+                "The first of AUTHENTICATION_BACKENDS is not django-axes' backend: sign-ins are "
+                "not refused while a lockout holds.",
+                hint=f'Put "{AXES_BACKEND}" first in AUTHENTICATION_BACKENDS, before '
+                '"django.contrib.auth.backends.ModelBackend".',
+                id="wagtail_iom.E010",
+            )
+        )
+    middleware = list(getattr(settings, "MIDDLEWARE", None) or [])
+    if not (installed and any(_is_subclass_of(path, AXES_MIDDLEWARE) for path in middleware)):
+        errors.append(
+            Error(
+                "django-axes' middleware is not in MIDDLEWARE: a locked-out sign-in is not "
+                "answered with the lockout page.",
+                hint=f'Add "{AXES_MIDDLEWARE}" at the end of MIDDLEWARE.',
+                id="wagtail_iom.E010",
+            )
+        )
+    handler = getattr(settings, "AXES_HANDLER", "axes.handlers.database.AxesDatabaseHandler")
+    cache_alias = getattr(settings, "AXES_CACHE", "default")
+    cache_backend = settings.CACHES.get(cache_alias, {}).get("BACKEND", "")
+    if handler in AXES_MEMORY_HANDLERS or (
+        handler == AXES_CACHE_HANDLER and cache_backend in PROCESS_MEMORY_CACHES
+    ):
+        errors.append(
+            Error(
+                f"AXES_HANDLER {handler!r} keeps no count that every process of the site "
+                "shares: each process would allow its own failures.",
+                hint='Use "axes.handlers.database.AxesDatabaseHandler" (the default), or the '
+                "cache handler with a shared cache (Redis, Memcached).",
+                id="wagtail_iom.E011",
+            )
+        )
+    if installed and getattr(settings, "AXES_COOLOFF_TIME", None) is None:
+        errors.append(
+            Warning(
+                "AXES_COOLOFF_TIME is not set: a lockout never ends by itself, so whoever knows "
+                "a user name can lock its owner out until staff reset it.",
+                hint="Set AXES_COOLOFF_TIME = datetime.timedelta(minutes=15).",
+                id="wagtail_iom.W002",
+            )
+        )
+    return errors

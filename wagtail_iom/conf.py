@@ -44,12 +44,18 @@ DEFAULTS = {
     "MAX_QUERY_STRING_LENGTH": 2048,
     # Accounts. A teacher's e-mail confirmation link works for this many days.
     "EMAIL_CONFIRMATION_DAYS": 3,
-    # After this many failed logins for one (username, IP address) within LOGIN_LOCKOUT_SECONDS,
-    # logins for that pair are refused, even with the right password, for LOGIN_LOCKOUT_SECONDS.
-    # The counts live in Django's default cache: use a shared cache (Redis, Memcached) when
-    # several processes serve the site.
-    "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_LOCKOUT_SECONDS": 15 * 60,
+    # Sign-up, password reset and resending the confirmation link: each action is refused for
+    # the rest of a window of ACCOUNT_RATE_LIMIT_WINDOW_SECONDS once it has been asked for more
+    # than ACCOUNT_RATE_LIMIT_PER_IP times from one IP address, or more than
+    # ACCOUNT_RATE_LIMIT_PER_ADDRESS times for one e-mail address (counted in the database).
+    "ACCOUNT_RATE_LIMIT_PER_IP": 30,
+    "ACCOUNT_RATE_LIMIT_PER_ADDRESS": 3,
+    "ACCOUNT_RATE_LIMIT_WINDOW_SECONDS": 60 * 60,
+    # Deprecated, without effect: failed sign-ins are counted by django-axes, configured with
+    # AXES_FAILURE_LIMIT and AXES_COOLOFF_TIME (see docs/accounts.md). Setting them is reported
+    # by manage.py check (wagtail_iom.W001).
+    "LOGIN_MAX_FAILURES": None,
+    "LOGIN_LOCKOUT_SECONDS": None,
     # The version of the consent to personal-data processing (152-FZ) teachers give now; it is
     # stored with each consent. Change it whenever the text in
     # wagtail_iom/accounts/consent_text.html changes.

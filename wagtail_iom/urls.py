@@ -4,10 +4,9 @@ path("iom/", include("wagtail_iom.urls")),
 """
 
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path
 
 from wagtail_iom.accounts import views as accounts
-from wagtail_iom.accounts.forms import PasswordResetForm
 from wagtail_iom.attendance import views as cabinet_attendance
 from wagtail_iom.cabinet import views as cabinet
 from wagtail_iom.diagnostics import views as cabinet_competencies
@@ -74,18 +73,20 @@ urlpatterns = [
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/signup/done/", accounts.signup_done, name="signup_done"),
     path("accounts/confirm/<str:token>/", accounts.confirm_email, name="confirm_email"),
+    path(
+        "accounts/resend-confirmation/",
+        accounts.resend_confirmation,
+        name="resend_confirmation",
+    ),
+    path(
+        "accounts/resend-confirmation/done/",
+        accounts.resend_confirmation_done,
+        name="resend_confirmation_done",
+    ),
     path("accounts/consent/", accounts.consent, name="consent"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", accounts.LogoutView.as_view(), name="logout"),
-    path(
-        "accounts/password-reset/",
-        auth_views.PasswordResetView.as_view(
-            template_name=ACCOUNTS + "password_reset_form.html",
-            form_class=PasswordResetForm,
-            success_url=reverse_lazy("wagtail_iom:password_reset_done"),
-        ),
-        name="password_reset",
-    ),
+    path("accounts/password-reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
     path(
         "accounts/password-reset/done/",
         auth_views.PasswordResetDoneView.as_view(
@@ -95,10 +96,7 @@ urlpatterns = [
     ),
     path(
         "accounts/password-reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(
-            template_name=ACCOUNTS + "password_reset_confirm.html",
-            success_url=reverse_lazy("wagtail_iom:password_reset_complete"),
-        ),
+        accounts.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
     path(

@@ -184,3 +184,24 @@ def edit_events_under_their_lock(request, page):
         return None
     request.iom_event_locked = True
     return signup.edit_under_lock(page, lambda: EditView.as_view()(request, page_id=page.pk))
+
+
+# Teachers' accounts: once staff have changed an account (its edit form, or the bulk "set active
+# state"), staff decide whether it is active and its e-mail confirmation link no longer
+# activates it.
+@hooks.register("after_edit_user")
+def end_confirmation_after_edit(request, user):
+    from wagtail_iom.accounts import services as accounts
+
+    accounts.end_confirmation([user])
+
+
+@hooks.register("after_bulk_action")
+def end_confirmation_after_bulk_action(request, action_type, objects, action_class_instance):
+    if action_type != "set_active_state":
+        return
+    from django.contrib.auth import get_user_model
+
+    from wagtail_iom.accounts import services as accounts
+
+    accounts.end_confirmation([obj for obj in objects if isinstance(obj, get_user_model())])

@@ -1,5 +1,6 @@
 """Settings shared by every flavour of the demo institute site."""
 
+import datetime
 import os
 from pathlib import Path
 
@@ -33,6 +34,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_filters",
+    "axes",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -51,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last: it answers the sign-ins django-axes refused with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sandbox.urls"
@@ -93,6 +97,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "wagtail_iom:login"
+
+# Every sign-in of the site (the package's login, Wagtail's admin, Django's admin) goes through
+# django-axes first: failed sign-ins are counted in the database, per user name and IP address.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5  # the fifth failure locks…
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=15)  # …for 15 minutes
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "wagtail_iom.accounts.views.lockout"
+AXES_DISABLE_ACCESS_LOG = True
 
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("en", "English")]

@@ -78,3 +78,9 @@ if os.environ.get("REDIS_CACHE_URL"):
             "LOCATION": os.environ["REDIS_CACHE_URL"],
         }
     }
+
+# Behind the reverse proxy, the client's address (for sign-in lockouts and the accounts' rate
+# limits) is the one the proxy writes into X-Forwarded-For, replacing whatever the client sent
+# (nginx: proxy_set_header X-Forwarded-For $remote_addr;). See docs/production.md.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+AXES_IPWARE_PROXY_COUNT = 0

@@ -13,6 +13,3 @@ STORAGES = {
 # Tests run tasks in-process so that their effects can be asserted; the broker named by
 # CELERY_BROKER_URL (Redis in CI) is still checked for reachability by tests/test_celery.py.
 CELERY_TASK_ALWAYS_EAGER = True
-# The suite runs in one process, with Django's per-process cache (the sign-in throttle's
-# warning); tests/test_conf.py checks the warning itself.
-SILENCED_SYSTEM_CHECKS = ["wagtail_iom.W010"]

@@ -1,11 +1,14 @@
-"""Teachers' account pages: the whole flow, errors next to the fields, CSRF, the throttle."""
+"""Teachers' account pages: the whole flow, errors next to the fields, CSRF, the lockout."""
 
+import datetime
 import re
 
 import pytest
+from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.cache import cache
+from django.db.models import F
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import translation
@@ -224,18 +227,29 @@ def test_an_expired_confirmation_link_says_so(en_client, monkeypatch):
     assert "This confirmation link has expired" in response.content.decode()
 
 
-# The throttle -------------------------------------------------------------------------------
+# Sign-in lockouts (django-axes; more in test_lockout.py) ----------------------------------
+
+LOCKOUT_AFTER_3 = {"AXES_FAILURE_LIMIT": 3, "AXES_COOLOFF_TIME": datetime.timedelta(seconds=120)}
 
 
-@override_settings(WAGTAIL_IOM={"LOGIN_MAX_FAILURES": 3, "LOGIN_LOCKOUT_SECONDS": 120})
+def age_failed_sign_ins(seconds):
+    """Move the failures axes counted into the past, as if time had passed."""
+    AccessAttempt.objects.update(
+        attempt_time=F("attempt_time") - datetime.timedelta(seconds=seconds)
+    )
+
+
+@override_settings(**LOCKOUT_AFTER_3)
 def test_logins_are_locked_after_n_failures_even_with_the_right_password(en_client, monkeypatch):
-    clock = [2_000_000.0]
-    monkeypatch.setattr(accounts, "_now", lambda: clock[0])
     user = active_teacher()
     url = reverse("wagtail_iom:login")
-    for _ in range(3):
+    for _ in range(2):
         response = en_client.post(url, {"username": user.username, "password": "wrong"})
         assert "The e-mail or password is wrong" in response.content.decode()
+    # The third failure locks.
+    response = en_client.post(url, {"username": user.username, "password": "wrong"})
+    assert response.status_code == 429
+    assert "Too many failed attempts to sign in. Wait 2 minutes" in response.content.decode()
 
     checked = []
     original = get_user_model().check_password
@@ -246,9 +260,11 @@ def test_logins_are_locked_after_n_failures_even_with_the_right_password(en_clie
     )
     response = en_client.post(url, {"username": user.username, "password": PASSWORD})
     page = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 429
+    assert response["Retry-After"] == "120"
     assert "Too many failed attempts to sign in. Wait 2 minutes" in page
     assert 'role="alert"' in page
+    assert 'name="username"' in page  # the package's own page, the form still there
     assert checked == []  # no authentication was attempted
     assert "_auth_user_id" not in en_client.session
 
@@ -256,13 +272,13 @@ def test_logins_are_locked_after_n_failures_even_with_the_right_password(en_clie
     other = Client(REMOTE_ADDR="10.9.9.9", HTTP_ACCEPT_LANGUAGE="en")
     assert other.post(url, {"username": user.username, "password": PASSWORD}).status_code == 302
 
-    clock[0] += 120
+    age_failed_sign_ins(120)
     response = en_client.post(url, {"username": user.username, "password": PASSWORD})
     assert response.status_code == 302
     assert "_auth_user_id" in en_client.session
 
 
-@override_settings(WAGTAIL_IOM={"LOGIN_MAX_FAILURES": 3, "LOGIN_LOCKOUT_SECONDS": 120})
+@override_settings(**LOCKOUT_AFTER_3)
 def test_a_successful_login_resets_the_count(en_client):
     user = active_teacher()
     url = reverse("wagtail_iom:login")
@@ -370,3 +386,83 @@ def test_every_page_renders_in_both_languages(client, name):
 
 def test_logout_by_get_is_not_allowed(client):
     assert client.get(reverse("wagtail_iom:logout")).status_code == 405
+
+
+# What staff decide --------------------------------------------------------------------------
+
+
+def confirm(client, token):
+    return client.post(reverse("wagtail_iom:confirm_email", args=[token]))
+
+
+def test_a_link_cannot_reactivate_an_account_staff_deactivated_in_the_admin(
+    en_client, admin_client
+):
+    user = accounts.register_teacher("t@example.org", PASSWORD, "Иванова", "Мария")
+    token = accounts.confirmation_token(user)
+    assert confirm(en_client, token).status_code == 200
+    # Staff deactivate the account (the admin's edit form, "Active" unticked).
+    response = admin_client.post(
+        reverse("wagtailusers_users:edit", args=[user.pk]),
+        {
+            "username": user.username,
+            "email": user.email,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "password1": "",
+            "password2": "",
+        },
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert not user.is_active
+
+    response = confirm(en_client, token)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "This account has been deactivated" in page
+    assert reverse("wagtail_iom:signup") not in page.split("</h1>", 1)[1].split("</section>")[0]
+    user.refresh_from_db()
+    assert not user.is_active
+
+
+def test_a_link_cannot_activate_an_unconfirmed_account_staff_set_inactive(en_client, admin_client):
+    user = accounts.register_teacher("t@example.org", PASSWORD, "Иванова", "Мария")
+    token = accounts.confirmation_token(user)
+    # Staff mark the waiting account inactive with the users listing's bulk action.
+    url = (
+        reverse("wagtail_bulk_action", args=["auth", "user", "set_active_state"]) + f"?id={user.pk}"
+    )
+    assert admin_client.post(url, {"mark_as_active": False}).status_code == 302
+    assert not accounts.awaiting_confirmation(user)
+
+    response = confirm(en_client, token)
+    assert response.status_code == 400
+    assert "This account has been deactivated" in response.content.decode()
+    user.refresh_from_db()
+    assert not user.is_active
+    # It no longer answers as "not confirmed yet" either.
+    response = en_client.post(
+        reverse("wagtail_iom:login"), {"username": user.username, "password": PASSWORD}
+    )
+    assert "not confirmed yet" not in response.content.decode()
+
+
+def test_a_link_still_confirms_an_account_staff_did_not_touch(en_client, admin_client):
+    user = accounts.register_teacher("t@example.org", PASSWORD, "Иванова", "Мария")
+    other = accounts.register_teacher("other@example.org", PASSWORD, "Петров", "Иван")
+    admin_client.post(
+        reverse("wagtail_bulk_action", args=["auth", "user", "set_active_state"])
+        + f"?id={other.pk}",
+        {"mark_as_active": False},
+    )
+    assert confirm(en_client, accounts.confirmation_token(user)).status_code == 200
+    user.refresh_from_db()
+    assert user.is_active
+
+
+@pytest.mark.parametrize("name", ["resend_confirmation", "resend_confirmation_done"], ids=str)
+def test_the_resend_pages_render_in_both_languages(client, name):
+    for language in ("ru", "en"):
+        response = client.get(reverse(f"wagtail_iom:{name}"), HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 200

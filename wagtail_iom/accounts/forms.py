@@ -1,4 +1,5 @@
-"""Forms of teachers' accounts: sign-up, the consent, and a login that honours the throttle."""
+"""Forms of teachers' accounts: sign-up, the consent, a login that says when django-axes has
+locked it out, password reset and resending the confirmation link."""
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
@@ -6,9 +7,8 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from wagtail_iom.accounts import emails
+from wagtail_iom.accounts import emails, lockout
 from wagtail_iom.accounts import services as service
 
 
@@ -86,6 +86,18 @@ class SignupForm(forms.Form):
                 self.add_error("password1", error)
         return cleaned
 
+    def counts_for_rate_limit(self) -> bool:
+        """Valid, or refused only because the address is taken: a sign-up the rate limit
+        counts (the second kind would otherwise let anyone test addresses without limit)."""
+        if self.is_valid():
+            return True
+        return set(self.errors) == {"email"} and self.has_error("email", "duplicate_email")
+
+    def retyped(self):
+        """A fresh form with what was typed, passwords left out, and no verdict on it."""
+        keep = ("email", "last_name", "first_name", "patronymic")
+        return type(self)(initial={name: self.data.get(name, "") for name in keep})
+
     def save(self):
         data = self.cleaned_data
         return service.register_teacher(
@@ -112,7 +124,9 @@ class ConsentForm(forms.Form):
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Django's login form, refused without trying the password while the throttle holds."""
+    """Django's login form, in the package's words. Failed sign-ins are counted by django-axes
+    (its backend refuses, without trying the password, while a lockout holds); the form then
+    says how long to wait instead of "wrong password"."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
@@ -132,9 +146,6 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         self.fields["username"].widget.attrs["autocomplete"] = "username"
         self.fields["password"].widget.attrs["autocomplete"] = "current-password"
 
-    def _ip(self):
-        return service.client_ip(self.request) if self.request else None
-
     def clean_username(self):
         username = (self.cleaned_data.get("username") or "").strip()
         # Teachers' usernames are their e-mails in lower case; staff usernames are left as typed.
@@ -142,31 +153,16 @@ class ThrottledAuthenticationForm(AuthenticationForm):
 
     def clean(self):
         username = self.cleaned_data.get("username")
-        ip = self._ip()
-        seconds_left = service.lockout_seconds_left(username, ip) if username else 0
-        if seconds_left:
-            minutes = max(1, -(-seconds_left // 60))
-            message = ngettext(
-                "Too many failed attempts to sign in. Wait %(minutes)d minute and try again, "
-                "or reset your password.",
-                "Too many failed attempts to sign in. Wait %(minutes)d minutes and try again, "
-                "or reset your password.",
-                minutes,
-            ) % {"minutes": minutes}
-            raise ValidationError(message, code="locked_out")
         try:
-            cleaned = super().clean()
+            return super().clean()
         except ValidationError:
+            if lockout.is_locked_out(self.request):
+                raise ValidationError(lockout.message(self.request), code="locked_out") from None
             if username and self._unconfirmed(username, self.cleaned_data.get("password")):
                 raise ValidationError(
                     self.error_messages["unconfirmed"], code="unconfirmed"
                 ) from None
-            if username:
-                service.register_failure(username, ip)
             raise
-        if username:
-            service.reset(username, ip)
-        return cleaned
 
     @staticmethod
     def _unconfirmed(username, password):
@@ -174,7 +170,19 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         if not password:
             return False
         user = get_user_model().objects.filter(username=username, is_active=False).first()
-        return bool(user and user.last_login is None and user.check_password(password))
+        return bool(user and service.awaiting_confirmation(user) and user.check_password(password))
+
+
+class ResendConfirmationForm(forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail"),
+        max_length=150,
+        help_text=_("The address you signed up with."),
+        widget=forms.EmailInput(attrs=_attrs("email")),
+    )
+
+    def clean_email(self):
+        return service.normalize_email(self.cleaned_data["email"])
 
 
 class PasswordResetForm(DjangoPasswordResetForm):

@@ -1,9 +1,18 @@
-"""Teachers' accounts: sign-up, e-mail confirmation, consent, and the login throttle.
+"""Teachers' accounts: sign-up, e-mail confirmation, consent.
 
-The flow: :func:`register_teacher` makes an inactive user (username = the e-mail) →
+The flow: :func:`register_teacher` makes an inactive user (username = the e-mail) waiting for
+its confirmation (:class:`~wagtail_iom.accounts.models.PendingConfirmation`) →
 :func:`confirmation_token` goes out in an e-mail → :func:`confirm_email` activates the user →
 after the first login, :func:`record_consent` stores the consent to personal-data processing
 (152-FZ) and only then creates the :class:`~wagtail_iom.models.TeacherProfile`.
+
+A confirmation link activates an account only while it waits for its confirmation: once the
+account has been active, or staff have changed it in the admin (:func:`end_confirmation`),
+staff decide whether it is active, and an old link cannot undo that.
+
+Failed sign-ins are counted by django-axes (see :mod:`wagtail_iom.accounts.lockout`); sign-up,
+password reset and resent confirmations are rate-limited by
+:mod:`wagtail_iom.accounts.ratelimit`.
 
 Errors a user can cause are raised as :class:`AccountError` (a ``ValidationError`` with a
 code and a message that says what to do).
@@ -16,13 +25,13 @@ import ipaddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import BaseUserManager
 from django.core import signing
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from wagtail_iom.accounts.models import PendingConfirmation
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.people.models import PendingTeacherName, PersonalDataConsent, TeacherProfile
 
@@ -80,6 +89,7 @@ def register_teacher(email, password, last_name, first_name, patronymic=""):
             )
             user.set_password(password)
             user.save()
+            PendingConfirmation.objects.create(user=user)
             PendingTeacherName.objects.create(
                 user=user,
                 last_name=last_name.strip(),
@@ -96,26 +106,73 @@ def _confirmation_cutoff():
     return timezone.now() - datetime.timedelta(days=iom_settings.EMAIL_CONFIRMATION_DAYS)
 
 
+def awaiting_confirmation(user) -> bool:
+    """Made by sign-up, never active, and not changed by staff since: its link may activate it."""
+    return bool(
+        user
+        and user.pk
+        and not user.is_active
+        and PendingConfirmation.objects.filter(user=user).exists()
+    )
+
+
 def is_expired_unconfirmed(user) -> bool:
-    """Never confirmed, never used, and its confirmation link has expired."""
-    joined = getattr(user, "date_joined", None)
+    """Still waiting for its confirmation, never used, and its last link has expired."""
     return bool(
         not user.is_active
         and user.last_login is None
-        and joined is not None
-        and joined < _confirmation_cutoff()
+        and PendingConfirmation.objects.filter(
+            user=user, link_sent_at__lt=_confirmation_cutoff()
+        ).exists()
     )
 
 
 def _drop_expired_unconfirmed(email):
     """An address whose confirmation link expired may sign up again: the never-confirmed,
-    never-used account is removed first."""
+    never-used account is removed first. An account that staff deactivated is not waiting for
+    a confirmation, and keeps its address."""
     get_user_model().objects.filter(
         username__iexact=email,
         is_active=False,
         last_login__isnull=True,
-        date_joined__lt=_confirmation_cutoff(),
+        iom_pending_confirmation__link_sent_at__lt=_confirmation_cutoff(),
     ).delete()
+
+
+def resend_confirmation(email):
+    """The account at ``email`` that still waits for its confirmation, or None.
+
+    Its link is about to be sent again: it counts as sent now, so that the account is not
+    taken for an expired sign-up while the new link works.
+    """
+    user = (
+        get_user_model()
+        .objects.filter(
+            username__iexact=normalize_email(email),
+            is_active=False,
+            last_login__isnull=True,
+            iom_pending_confirmation__isnull=False,
+        )
+        .first()
+    )
+    if user is not None:
+        PendingConfirmation.objects.filter(user=user).update(link_sent_at=timezone.now())
+    return user
+
+
+def end_confirmation(users) -> int:
+    """Staff have changed these accounts: from now on staff decide whether they are active,
+    and their confirmation links no longer activate them. Returns how many were waiting."""
+    pks = [user.pk for user in users if user is not None and user.pk is not None]
+    deleted, _rows = PendingConfirmation.objects.filter(user__in=pks).delete()
+    return deleted
+
+
+def account_activated(user) -> None:
+    """An account that is active is no longer waiting for its confirmation, however it was
+    activated (its link, the admin, a script)."""
+    if user.is_active and user.pk is not None:
+        PendingConfirmation.objects.filter(user=user).delete()
 
 
 # E-mail confirmation ---------------------------------------------------------------------
@@ -147,7 +204,8 @@ def _invalid_token_error():
 def confirm_email(token: str):
     """Activate the user the token was made for and return them.
 
-    Raises :class:`AccountError` with the code ``expired_token``, ``used_token`` or
+    Raises :class:`AccountError` with the code ``expired_token``, ``used_token``,
+    ``deactivated`` (the account no longer waits for a confirmation: staff decide) or
     ``invalid_token``.
     """
     max_age = datetime.timedelta(days=iom_settings.EMAIL_CONFIRMATION_DAYS)
@@ -177,10 +235,23 @@ def confirm_email(token: str):
             _("This e-mail address is already confirmed: the link has been used. Sign in."),
             code="used_token",
         )
-    if not constant_time_compare(str(payload.get("s", "")), _user_state(user)):
-        raise _invalid_token_error()
-    user.is_active = True
-    user.save(update_fields=["is_active"])
+    with transaction.atomic():
+        pending = PendingConfirmation.objects.select_for_update().filter(user=user).first()
+        if pending is None:
+            # Confirmed once and deactivated since, or stopped by staff before its
+            # confirmation: staff decide, not the link.
+            raise AccountError(
+                _(
+                    "This account has been deactivated, so the confirmation link no longer "
+                    "works. Contact the centre if you need the account."
+                ),
+                code="deactivated",
+            )
+        if not constant_time_compare(str(payload.get("s", "")), _user_state(user)):
+            raise _invalid_token_error()
+        pending.delete()
+        user.is_active = True
+        user.save(update_fields=["is_active"])
     return user
 
 
@@ -192,9 +263,17 @@ def text_digest(text: str) -> str:
 
 
 def client_ip(request):
-    """The address the request came from, or None. Proxies' headers are not trusted here:
-    behind a reverse proxy, set REMOTE_ADDR from it (e.g. with the proxy's real-IP module)."""
-    value = request.META.get("REMOTE_ADDR", "")
+    """The address the request came from, or None.
+
+    The same address django-axes counts failed sign-ins by: REMOTE_ADDR, unless the
+    ``AXES_IPWARE_*`` settings name the headers of a trusted reverse proxy (see
+    docs/production.md) or ``AXES_CLIENT_IP_CALLABLE`` is set.
+    """
+    # Imported here: axes' models load only once the app registry is ready, and this module
+    # loads with the app (the system checks report a missing "axes" instead of a crash).
+    from axes.helpers import get_client_ip_address
+
+    value = get_client_ip_address(request) or ""
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
@@ -248,62 +327,3 @@ def record_consent(user, version, text, ip, user_agent="") -> PersonalDataConsen
         if pending:
             pending.delete()
     return consent
-
-
-# The login throttle ----------------------------------------------------------------------
-#
-# Failures are counted per (username, IP address) in Django's cache. The count is kept for
-# LOGIN_LOCKOUT_SECONDS from the first failure; at LOGIN_MAX_FAILURES the pair is locked for
-# LOGIN_LOCKOUT_SECONDS from the last failure. Read-modify-write on the cache is not atomic:
-# under a flood a few extra attempts may slip through, which a throttle tolerates.
-
-
-def _now() -> float:
-    return timezone.now().timestamp()
-
-
-def _throttle_key(username, ip) -> str:
-    value = f"{(username or '').strip().lower()}|{ip or ''}"
-    return "wagtail_iom:login-failures:" + hashlib.sha256(value.encode("utf-8")).hexdigest()
-
-
-def _throttle_state(username, ip):
-    state = cache.get(_throttle_key(username, ip))
-    now = _now()
-    if not isinstance(state, dict):
-        return None
-    if state.get("locked_until") and now >= state["locked_until"]:
-        return None
-    if not state.get("locked_until") and now - state.get("started", now) >= (
-        iom_settings.LOGIN_LOCKOUT_SECONDS
-    ):
-        return None
-    return state
-
-
-def lockout_seconds_left(username, ip) -> int:
-    """How long logins for the pair stay refused; 0 when they are not."""
-    state = _throttle_state(username, ip)
-    if not state or not state.get("locked_until"):
-        return 0
-    return max(1, int(state["locked_until"] - _now() + 0.999))
-
-
-def is_locked_out(username, ip) -> bool:
-    return lockout_seconds_left(username, ip) > 0
-
-
-def register_failure(username, ip) -> int:
-    """Count a failed login; return the failures counted in the current window."""
-    now = _now()
-    window = iom_settings.LOGIN_LOCKOUT_SECONDS
-    state = _throttle_state(username, ip) or {"count": 0, "started": now, "locked_until": None}
-    state["count"] += 1
-    if state["count"] >= iom_settings.LOGIN_MAX_FAILURES:
-        state["locked_until"] = now + window
-    cache.set(_throttle_key(username, ip), state, timeout=2 * window)
-    return state["count"]
-
-
-def reset(username, ip) -> None:
-    cache.delete(_throttle_key(username, ip))

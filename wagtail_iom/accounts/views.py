@@ -1,6 +1,6 @@
-"""Teachers' account pages: sign-up, e-mail confirmation, the consent step, login and logout.
-
-Password reset is Django's own views with the package's templates (see ``urls.py``).
+"""Teachers' account pages: sign-up, e-mail confirmation and its resending, the consent step,
+login and logout, password reset (Django's views with the package's templates and rate limit),
+and the lockout page django-axes shows on every sign-in page of the site (:func:`lockout`).
 """
 
 from urllib.parse import urlencode
@@ -8,10 +8,12 @@ from urllib.parse import urlencode
 from django.conf import global_settings, settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
+from django.utils.cache import add_never_cache_headers
 from django.utils.decorators import method_decorator
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
@@ -20,17 +22,51 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from wagtail_iom.accounts import emails
+from wagtail_iom.accounts import emails, ratelimit
+from wagtail_iom.accounts import lockout as lockouts
 from wagtail_iom.accounts import services as service
-from wagtail_iom.accounts.forms import ConsentForm, SignupForm, ThrottledAuthenticationForm
+from wagtail_iom.accounts.forms import (
+    ConsentForm,
+    PasswordResetForm,
+    ResendConfirmationForm,
+    SignupForm,
+    ThrottledAuthenticationForm,
+)
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import http, sites
 
 TEMPLATES = "wagtail_iom/accounts/"
+TOO_MANY_REQUESTS = 429
 
 
 def _home():
     return "/"
+
+
+def _rate_limited(request, action, email):
+    """Count the request for ``action``; the seconds to wait when it is over a limit, else 0."""
+    return ratelimit.hit(action, service.client_ip(request), email)
+
+
+def _too_many(request, template, form, seconds):
+    """The page again, with only the rate limit's message: nothing created, nothing sent, and
+    nothing said about the address (whether it has an account, whether it is taken)."""
+    response = TemplateResponse(
+        request,
+        template,
+        {"form": form, "alert_message": ratelimit.message(seconds)},
+        status=TOO_MANY_REQUESTS,
+    )
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+def _send_confirmation(request, user):
+    confirm_url = request.build_absolute_uri(
+        reverse("wagtail_iom:confirm_email", args=[service.confirmation_token(user)])
+    )
+    language, name = get_language(), sites.site_name(sites.site_for_request(request))
+    emails.email_confirmation_requested(user, confirm_url, language, name)
 
 
 @sensitive_post_parameters("password1", "password2")
@@ -41,17 +77,20 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect(_home())
     form = SignupForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.counts_for_rate_limit():
+        # Counted: each sign-up that would go ahead or finds its address taken; not the ones
+        # sent back for a mistyped field.
+        email = service.normalize_email(form.data.get("email"))
+        seconds = _rate_limited(request, ratelimit.SIGNUP, email)
+        if seconds:
+            return _too_many(request, TEMPLATES + "signup.html", form.retyped(), seconds)
     if request.method == "POST" and form.is_valid():
         try:
             user = form.save()
         except service.AccountError as error:
             form.add_error("email", error)
         else:
-            confirm_url = request.build_absolute_uri(
-                reverse("wagtail_iom:confirm_email", args=[service.confirmation_token(user)])
-            )
-            language, name = get_language(), sites.site_name(sites.site_for_request(request))
-            emails.email_confirmation_requested(user, confirm_url, language, name)
+            _send_confirmation(request, user)
             return redirect("wagtail_iom:signup_done")
     return TemplateResponse(request, TEMPLATES + "signup.html", {"form": form})
 
@@ -81,6 +120,33 @@ def confirm_email(request, token):
             )
         return TemplateResponse(request, TEMPLATES + "confirm_email_done.html")
     return TemplateResponse(request, TEMPLATES + "confirm_email.html", {"token": token})
+
+
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def resend_confirmation(request):
+    """A new confirmation link for an account that still waits for it. The answer is the same
+    whether or not the address has such an account."""
+    form = ResendConfirmationForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        email = form.cleaned_data["email"]
+        seconds = _rate_limited(request, ratelimit.RESEND_CONFIRMATION, email)
+        if seconds:
+            return _too_many(request, TEMPLATES + "resend_confirmation.html", form, seconds)
+        user = service.resend_confirmation(email)
+        if user is not None:
+            _send_confirmation(request, user)
+        return redirect("wagtail_iom:resend_confirmation_done")
+    return TemplateResponse(request, TEMPLATES + "resend_confirmation.html", {"form": form})
+
+
+def resend_confirmation_done(request):
+    return TemplateResponse(
+        request,
+        TEMPLATES + "resend_confirmation_done.html",
+        {"valid_days": iom_settings.EMAIL_CONFIRMATION_DAYS},
+    )
 
 
 def consent_text(request):
@@ -146,6 +212,111 @@ class LoginView(auth_views.LoginView):
             return reverse("wagtail_iom:consent") + "?" + urlencode({"next": url})
         return url
 
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, "locked_out"):
+            # The form says how long to wait; axes' middleware must not replace the page.
+            lockouts.mark_answered(self.request)
+            seconds = lockouts.seconds_left(self.request)
+            response.status_code = TOO_MANY_REQUESTS
+            if seconds:
+                response["Retry-After"] = str(seconds)
+        return response
+
 
 class LogoutView(auth_views.LogoutView):
     template_name = TEMPLATES + "logged_out.html"
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, rate-limited per IP address and per e-mail address. Over the
+    limit nothing is sent, and the page says the same whether or not the address has an
+    account."""
+
+    template_name = TEMPLATES + "password_reset_form.html"
+    form_class = PasswordResetForm
+    success_url = reverse_lazy("wagtail_iom:password_reset_done")
+
+    def form_valid(self, form):
+        seconds = _rate_limited(self.request, ratelimit.PASSWORD_RESET, form.cleaned_data["email"])
+        if seconds:
+            return _too_many(self.request, self.template_name, form, seconds)
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view behind the e-mailed link. A new password set through it also lifts the
+    sign-in lockouts of the account's name: its owner has proved the mailbox is theirs."""
+
+    template_name = TEMPLATES + "password_reset_confirm.html"
+    success_url = reverse_lazy("wagtail_iom:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        lockouts.unlock(form.user)
+        return response
+
+
+# The lockout page -------------------------------------------------------------------------
+
+
+def lockout(request, *args):
+    """The page django-axes answers a refused sign-in with (``AXES_LOCKOUT_CALLABLE``), on every
+    sign-in page of the site: HTTP 429 with ``Retry-After``, never cached, saying how long to
+    wait in the visitor's language.
+
+    Wagtail's admin login gets its own page with the message above the form; Django's admin
+    login and any other, a page in the package's layout. The package's login page says it in
+    its form (``LoginView.form_invalid``) and reaches this only if a project changed it.
+
+    axes 8.1 and later pass ``(request, original_response, credentials)``, earlier versions
+    ``(request, credentials)``: the credentials are the last argument either way.
+    """
+    credentials = args[-1] if args and isinstance(args[-1], dict) else None
+    message = lockouts.message(request, credentials)
+    seconds = lockouts.seconds_left(request, credentials)
+    username = (request.POST.get("username") or "")[:254] if request.method == "POST" else ""
+    view_name = getattr(getattr(request, "resolver_match", None), "view_name", "")
+    if view_name == "wagtailadmin_login":
+        response = _wagtail_admin_lockout(request, username, message)
+    elif view_name == "wagtail_iom:login":
+        form = ThrottledAuthenticationForm(request, initial={"username": username})
+        response = render(
+            request,
+            TEMPLATES + "login.html",
+            {
+                "form": form,
+                "alert_message": message,
+                "redirect_field_name": "next",
+                "next": http.next_url(request, ""),
+            },
+        )
+    else:
+        response = render(
+            request,
+            TEMPLATES + "locked_out.html",
+            {"lockout_message": message, "retry_url": request.get_full_path()},
+        )
+    response.status_code = getattr(settings, "AXES_HTTP_RESPONSE_CODE", TOO_MANY_REQUESTS)
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    add_never_cache_headers(response)
+    return response
+
+
+def _wagtail_admin_lockout(request, username, message):
+    from django.contrib.auth import get_user_model
+    from wagtail.admin.views.account import get_user_login_form, password_reset_enabled
+
+    User = get_user_model()
+    return render(
+        request,
+        "wagtail_iom/admin/login_locked.html",
+        {
+            "form": get_user_login_form()(request, initial={"username": username}),
+            "lockout_message": message,
+            "next": http.next_url(request, ""),
+            "show_password_reset": password_reset_enabled(),
+            "username_field": User._meta.get_field(User.USERNAME_FIELD).verbose_name,
+        },
+    )

@@ -4,6 +4,7 @@
 models from here. Each model lives with the rest of its domain (``wagtail_iom/<domain>/models.py``).
 """
 
+from wagtail_iom.accounts.models import PendingConfirmation, RateLimitCount
 from wagtail_iom.attendance.models import AttendanceMark
 from wagtail_iom.core.access import StaffRole
 from wagtail_iom.core.models import SentNotification
@@ -96,6 +97,8 @@ __all__ = [
     "PendingTeacherName",
     "PersonalDataConsent",
     "TeacherProfile",
+    "PendingConfirmation",
+    "RateLimitCount",
     "Achievement",
     "AchievementDirection",
     "CommunityMembership",
