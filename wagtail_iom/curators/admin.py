@@ -44,9 +44,9 @@ from wagtail.log_actions import LogFormatter
 
 from wagtail_iom.core import access
 from wagtail_iom.core.access import StaffRole
-from wagtail_iom.core.exports import SafeCSVExportMixin
 from wagtail_iom.core.forms import IdModelChoiceField, IdModelChoiceFilter
 from wagtail_iom.core.http import forbidden, parse_id, parse_ids
+from wagtail_iom.core.listings import ListingMixin
 from wagtail_iom.curators import assignments as service
 from wagtail_iom.curators.models import StaffMembership, TeacherProposal, TeacherProposalStatus
 from wagtail_iom.directory.models import Municipality, School
@@ -150,7 +150,7 @@ class StaffRoleFilterSet(WagtailFilterSet):
         fields = ["role", "municipality"]
 
 
-class StaffRoleIndexView(SafeCSVExportMixin, generic.IndexView):
+class StaffRoleIndexView(ListingMixin, generic.IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("user", "municipality", "school")
 

@@ -22,7 +22,7 @@ from wagtail.admin.views.generic.usage import UsageView
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from wagtail_iom.core import access
-from wagtail_iom.core.exports import SafeCSVExportMixin
+from wagtail_iom.core.listings import ListingMixin
 from wagtail_iom.core.text import name_search
 from wagtail_iom.diagnostics.models import DiagnosticLevel, DiagnosticProcedure, DiagnosticResult
 from wagtail_iom.people.widgets import AdminTeacherChooser
@@ -106,7 +106,7 @@ class VisibleBaseObjectMixin:
         return visible_results(self.request.user)
 
 
-class DiagnosticResultIndexView(SafeCSVExportMixin, generic.IndexView):
+class DiagnosticResultIndexView(ListingMixin, generic.IndexView):
     def get_base_queryset(self):
         return (
             super()

@@ -23,7 +23,8 @@ from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from wagtail_iom.core import access
-from wagtail_iom.core.exports import SafeCSVExportMixin, csv_writer
+from wagtail_iom.core.exports import csv_writer
+from wagtail_iom.core.listings import ListingMixin
 from wagtail_iom.directory import importing as service
 from wagtail_iom.directory.filters import (
     CompetencyFilterSet,
@@ -41,7 +42,7 @@ from wagtail_iom.directory.models import (
 )
 
 
-class MunicipalityIndexView(SafeCSVExportMixin, IndexView):
+class MunicipalityIndexView(ListingMixin, IndexView):
     def get_base_queryset(self):
         from django.db.models import Count
 
@@ -71,7 +72,7 @@ class MunicipalityViewSet(ModelViewSet):
     inspect_view_enabled = True
 
 
-class SchoolIndexView(SafeCSVExportMixin, IndexView):
+class SchoolIndexView(ListingMixin, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("municipality")
 
@@ -104,7 +105,7 @@ class SchoolViewSet(ModelViewSet):
     inspect_view_enabled = True
 
 
-class CompetencyGroupIndexView(SafeCSVExportMixin, IndexView):
+class CompetencyGroupIndexView(ListingMixin, IndexView):
     pass
 
 
@@ -123,7 +124,7 @@ class CompetencyGroupViewSet(ModelViewSet):
     copy_view_enabled = False
 
 
-class CompetencyIndexView(SafeCSVExportMixin, IndexView):
+class CompetencyIndexView(ListingMixin, IndexView):
     def get_base_queryset(self):
         return super().get_base_queryset().select_related("group")
 

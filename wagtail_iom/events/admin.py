@@ -27,7 +27,6 @@ from wagtail.admin import messages
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import BulkActionsCheckboxColumn, Column, DateColumn, TitleColumn
-from wagtail.admin.utils import get_valid_next_url_from_request
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.pages.listing import IndexView as PageIndexView
@@ -35,10 +34,10 @@ from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.admin.viewsets.pages import PageListingViewSet
 from wagtail.admin.widgets import ListingButton
 
-from wagtail_iom.core import access
-from wagtail_iom.core.exports import SafeCSVExportMixin
+from wagtail_iom.core import access, http
 from wagtail_iom.core.forms import IdModelChoiceFilter
 from wagtail_iom.core.http import forbidden, parse_ids
+from wagtail_iom.core.listings import ListingMixin
 from wagtail_iom.core.text import participant_name
 from wagtail_iom.events import emails as notifications
 from wagtail_iom.events import signup
@@ -67,7 +66,7 @@ class RegistrationFilterSet(WagtailFilterSet):
         fields = ["status", "event"]
 
 
-class RegistrationIndexView(SafeCSVExportMixin, IndexView):
+class RegistrationIndexView(ListingMixin, IndexView):
     template_name = "wagtail_iom/admin/registrations/index.html"
     any_permission_required = None  # replaced by the access rule in dispatch()
     page_title = gettext_lazy("Sign-ups")
@@ -185,7 +184,7 @@ class DecisionView(WagtailAdminTemplateMixin, TemplateView):
 
     @cached_property
     def next_url(self):
-        return get_valid_next_url_from_request(self.request) or reverse(f"{VIEWSET_NAME}:index")
+        return http.next_url(self.request, reverse(f"{VIEWSET_NAME}:index"))
 
     def selected(self, data):
         """The visible sign-ups named in ``data``; ids that are not numbers are ignored."""
@@ -337,7 +336,7 @@ class RegistrationViewSet(ModelViewSet):
         return RegistrationMenuItem
 
 
-class EventIndexView(SafeCSVExportMixin, PageIndexView):
+class EventIndexView(ListingMixin, PageIndexView):
     def get_base_queryset(self):
         # The "first session" column reads the sessions: one query for the page, not per row.
         return super().get_base_queryset().prefetch_related("sessions")

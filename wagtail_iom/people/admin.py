@@ -34,9 +34,9 @@ from wagtail.admin.viewsets.chooser import ChooserViewSet
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from wagtail_iom.core import access
-from wagtail_iom.core.exports import SafeCSVExportMixin
 from wagtail_iom.core.forms import IdModelChoiceFilter
 from wagtail_iom.core.http import NoCreationView, parse_id, parse_ids
+from wagtail_iom.core.listings import ListingMixin
 from wagtail_iom.core.text import name_search
 from wagtail_iom.directory.models import Municipality, School
 from wagtail_iom.people import profile as profile_service
@@ -93,7 +93,7 @@ class VisibleTeachersMixin:
         return access.teacher_profiles_visible_to(self.request.user)
 
 
-class TeacherIndexView(SafeCSVExportMixin, generic.IndexView):
+class TeacherIndexView(ListingMixin, generic.IndexView):
     def get_base_queryset(self):
         return access.teacher_profiles_visible_to(self.request.user).select_related(
             "municipality", "school"

@@ -55,9 +55,9 @@ from wagtail.snippets.views import snippets as snippet_views
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import access
 from wagtail_iom.core.access import StaffRole
-from wagtail_iom.core.exports import SafeCSVExportMixin
 from wagtail_iom.core.forms import IdModelChoiceField, IdModelChoiceFilter
 from wagtail_iom.core.http import NoCreationView, parse_id, parse_ids
+from wagtail_iom.core.listings import ListingMixin
 from wagtail_iom.core.text import name_search
 from wagtail_iom.curators.assignments import curators, person_name
 from wagtail_iom.curators.models import CuratorAssignment
@@ -145,7 +145,7 @@ def period_display(route):
     return f"{route.starts_on:%d.%m.%Y} – {route.ends_on:%d.%m.%Y}"
 
 
-class RouteIndexView(SafeCSVExportMixin, snippet_views.IndexView):
+class RouteIndexView(ListingMixin, snippet_views.IndexView):
     def get_base_queryset(self):
         # The roadmap and the snapshots are the large columns: a listing never needs them.
         return visible_routes(self.request.user).defer(
