@@ -387,17 +387,11 @@ def test_admin_event_listing_filters(admin_client, events):
     assert events["past"].title in response.content.decode()
 
 
-def test_capacity_cannot_drop_below_the_sign_ups_and_the_editor_sees_who(
-    admin_client, resource_map
-):
+def publish_form_data(event, session, capacity):
+    """The event editor's POST that publishes ``event`` with ``capacity`` seats."""
     from wagtail.test.utils.form_data import inline_formset, nested_form_data, streamfield
 
-    event = make_event(resource_map, capacity=5)
-    for name in ("Анна Петрова", "Борис Смирнов", "Вера Иванова"):
-        first, last = name.split()
-        Registration.objects.create(event=event, user=UserFactory(first_name=first, last_name=last))
-    session = event.sessions.get()
-    data = nested_form_data(
+    return nested_form_data(
         {
             "title": event.title,
             "slug": event.slug,
@@ -410,7 +404,7 @@ def test_capacity_cannot_drop_below_the_sign_ups_and_the_editor_sees_who(
             "venue_address": event.venue_address,
             "timezone": event.timezone,
             "status": "scheduled",
-            "capacity": "1",
+            "capacity": str(capacity),
             "body": streamfield([]),
             "sessions": inline_formset(
                 [
@@ -426,6 +420,17 @@ def test_capacity_cannot_drop_below_the_sign_ups_and_the_editor_sees_who(
             "action-publish": "publish",
         }
     )
+
+
+def test_capacity_cannot_drop_below_the_sign_ups_and_the_editor_sees_who(
+    admin_client, resource_map
+):
+    event = make_event(resource_map, capacity=5)
+    for name in ("Анна Петрова", "Борис Смирнов", "Вера Иванова"):
+        first, last = name.split()
+        Registration.objects.create(event=event, user=UserFactory(first_name=first, last_name=last))
+    session = event.sessions.get()
+    data = publish_form_data(event, session, capacity=1)
     response = admin_client.post(f"/admin/pages/{event.pk}/edit/", data)
     assert response.status_code == 200
     errors = " ".join(response.context["form"].errors["capacity"])
@@ -443,7 +448,6 @@ def test_the_capacity_check_and_the_publication_run_under_the_event_lock(
     from unittest import mock
 
     from django.db import connection
-    from wagtail.test.utils.form_data import inline_formset, nested_form_data, streamfield
 
     from wagtail_iom.events import signup
     from wagtail_iom.events.models import EventPageForm
@@ -461,35 +465,7 @@ def test_the_capacity_check_and_the_publication_run_under_the_event_lock(
         seen.append(("check", connection.in_atomic_block))
         return real_check(form, capacity)
 
-    data = nested_form_data(
-        {
-            "title": event.title,
-            "slug": event.slug,
-            "summary": event.summary,
-            "track": event.track,
-            "kind": event.kind,
-            "level": event.level,
-            "format": event.format,
-            "organiser": event.organiser,
-            "venue_address": event.venue_address,
-            "timezone": event.timezone,
-            "status": "scheduled",
-            "capacity": "3",
-            "body": streamfield([]),
-            "sessions": inline_formset(
-                [
-                    {
-                        "id": session.pk,
-                        "date": session.date.isoformat(),
-                        "start_time": "10:00",
-                        "end_time": "13:00",
-                    }
-                ],
-                initial=1,
-            ),
-            "action-publish": "publish",
-        }
-    )
+    data = publish_form_data(event, session, capacity=3)
     with (
         mock.patch.object(signup, "lock_event", lock),
         mock.patch.object(EventPageForm, "_check_capacity", check),
