@@ -482,3 +482,63 @@ def test_migrations_import_and_match_the_models():
         call_command("makemigrations", APP, "--check", "--dry-run", stdout=out, stderr=out)
     except SystemExit as exit_:  # --check exits with 1 when a migration is missing
         pytest.fail(f"makemigrations --check exited with {exit_.code}:\n{out.getvalue()}")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_log_entries_about_teachers_move_to_the_scoped_log_and_back(executor):
+    """0012 moves Wagtail's log entries about profiles, routes, diagnostics and sign-ups into
+    TeacherLogEntry with the teacher they are about; other entries stay; reversing moves them
+    back."""
+    before = (APP, "0011_account_rate_limits")
+    after = (APP, "0012_teacher_log_entries")
+    old_apps = executor.migrate([RELEASED_HEAD]).apps
+    pks = _populate(old_apps)
+    executor.loader.build_graph()
+    old_apps = executor.migrate([before]).apps
+    ContentType = old_apps.get_model("contenttypes", "ContentType")
+    ModelLogEntry = old_apps.get_model("wagtailcore", "ModelLogEntry")
+    about = {
+        "teacherprofile": pks["profile"],
+        "route": pks["route"],
+        "diagnosticresult": pks["result"],
+        "registration": pks["registration"],
+        "school": pks["school"],
+    }
+    for model_name, pk in about.items():
+        content_type, _ = ContentType.objects.get_or_create(app_label=APP, model=model_name)
+        ModelLogEntry.objects.create(
+            content_type=content_type,
+            object_id=str(pk),
+            label=f"{model_name} {pk}",
+            action="wagtail.edit",
+            timestamp=datetime(2026, 1, 1, tzinfo=UTC),
+            user_id=pks["curator_user"],
+            data={"note": model_name},
+        )
+
+    executor.loader.build_graph()
+    new_apps = executor.migrate([after]).apps
+    TeacherLogEntry = new_apps.get_model(APP, "TeacherLogEntry")
+    ModelLogEntry = new_apps.get_model("wagtailcore", "ModelLogEntry")
+    moved = {entry.content_type.model: entry for entry in TeacherLogEntry.objects.all()}
+    assert set(moved) == {"teacherprofile", "route", "diagnosticresult", "registration"}
+    for model_name, entry in moved.items():
+        assert entry.teacher_id == pks["profile"]
+        assert entry.object_id == str(about[model_name])
+        assert entry.label == f"{model_name} {about[model_name]}"
+        assert entry.data == {"note": model_name}
+        assert entry.user_id == pks["curator_user"]
+    assert list(
+        ModelLogEntry.objects.filter(content_type__app_label=APP).values_list(
+            "content_type__model", flat=True
+        )
+    ) == ["school"]
+
+    executor.loader.build_graph()
+    old_apps = executor.migrate([before]).apps
+    ModelLogEntry = old_apps.get_model("wagtailcore", "ModelLogEntry")
+    assert sorted(
+        ModelLogEntry.objects.filter(content_type__app_label=APP).values_list(
+            "content_type__model", flat=True
+        )
+    ) == sorted(about)

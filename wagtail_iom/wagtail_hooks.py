@@ -16,6 +16,24 @@ def register_event_listing():
     return EventListingViewSet()
 
 
+# Wagtail's log of changes to teachers' data (profiles, routes, diagnostics, sign-ups) records
+# the teacher each entry is about, so that the site history report, its exports and every
+# object's history show a scoped staff member only their teachers (core/history.py).
+@hooks.register("register_log_actions")
+def register_teacher_log_models(actions):
+    from wagtail_iom.core import access, history
+    from wagtail_iom.models import DiagnosticResult, Registration, Route, TeacherProfile
+
+    def registration_teacher(registration):
+        profile = access.teacher_profile(registration.user)
+        return profile.pk if profile else None
+
+    history.register(actions, TeacherProfile, teacher_of=lambda profile: profile.pk)
+    history.register(actions, Route, teacher_of=lambda route: route.teacher_id)
+    history.register(actions, DiagnosticResult, teacher_of=lambda result: result.teacher_id)
+    history.register(actions, Registration, teacher_of=registration_teacher)
+
+
 # Diagnostics (section 2 of the route document): the results listing and the teacher chooser.
 @hooks.register("register_admin_viewset")
 def register_diagnostics_viewset():

@@ -6,10 +6,10 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from wagtail.log_actions import registry as log_registry
-from wagtail.models import ModelLogEntry
 
 from tests.factories import MunicipalityFactory, SchoolFactory, UserFactory, make_teacher
 from wagtail_iom.core import access
+from wagtail_iom.core.models import TeacherLogEntry
 from wagtail_iom.curators import assignments as service
 from wagtail_iom.models import (
     CuratorAssignment,
@@ -322,9 +322,11 @@ def test_reject_proposal_keeps_the_reason(methodist, head, teachers):
     assert service.propose(teachers[0][:1], methodist).created
 
 
-def test_log_entries_are_model_log_entries(head, curator, teachers):
+def test_log_entries_are_teacher_log_entries(head, curator, teachers):
     service.assign(teachers[0][:3], curator, head)
-    entries = ModelLogEntry.objects.filter(action=service.LOG_ASSIGNED)
+    entries = TeacherLogEntry.objects.filter(action=service.LOG_ASSIGNED)
     assert entries.count() == 3
+    # Each names its teacher, so the site history shows it only within the staff's scope.
+    assert {entry.teacher_id for entry in entries} == {t.pk for t in teachers[0][:3]}
     # One action: one uuid, so the admin's history groups them.
     assert entries.values("uuid").distinct().count() == 1

@@ -9,7 +9,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
-from wagtail.models import ModelLogEntry, Revision
+from wagtail.models import Revision
 
 from tests.factories import CompetencyFactory, UserFactory, make_event
 from wagtail_iom import tasks
@@ -22,6 +22,7 @@ from wagtail_iom.models import (
     RouteStatus,
     SentNotification,
     StepCompletion,
+    TeacherLogEntry,
 )
 from wagtail_iom.routes import teacher as service
 from wagtail_iom.routes.services import RouteError, progress, route_steps
@@ -175,7 +176,9 @@ def test_choose_an_offered_event_makes_it_an_event_step_with_a_revision(teacher,
     revision = Revision.objects.for_instance(Route.objects.get(pk=route.pk)).get()
     assert revision.user == teacher.user
     assert Route.objects.get(pk=route.pk).latest_revision_id == revision.pk
-    assert ModelLogEntry.objects.filter(object_id=str(route.pk), action="wagtail.edit").exists()
+    assert TeacherLogEntry.objects.filter(
+        object_id=str(route.pk), action="wagtail.edit", teacher=route.teacher
+    ).exists()
     # The route's steps read the new event step, and the route is still valid for the admin.
     [event] = [s for s in route_steps(Route.objects.get(pk=route.pk)) if s.type == "event"]
     assert event.event.pk == second.pk

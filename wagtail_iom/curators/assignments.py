@@ -202,6 +202,8 @@ def _log_teachers(teacher_ids, action, by_user, data_for, timestamp, titles=None
             ):
                 titles[profile.pk] = profile.full_name
     batch = uuid.uuid4()
+    # The package's log model records the teacher each entry is about (core/history.py).
+    names_teacher = any(field.name == "teacher" for field in log_model._meta.concrete_fields)
     log_model.objects.bulk_create(
         [
             log_model(
@@ -213,6 +215,7 @@ def _log_teachers(teacher_ids, action, by_user, data_for, timestamp, titles=None
                 timestamp=timestamp,
                 user=by_user if by_user and by_user.pk else None,
                 uuid=batch,
+                **({"teacher_id": teacher_id} if names_teacher else {}),
             )
             for teacher_id in teacher_ids
         ],

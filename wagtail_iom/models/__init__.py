@@ -7,7 +7,7 @@ models from here. Each model lives with the rest of its domain (``wagtail_iom/<d
 from wagtail_iom.accounts.models import PendingConfirmation, RateLimitCount
 from wagtail_iom.attendance.models import AttendanceMark
 from wagtail_iom.core.access import StaffRole
-from wagtail_iom.core.models import SentNotification
+from wagtail_iom.core.models import SentNotification, TeacherLogEntry
 from wagtail_iom.curators.models import (
     CuratorAssignment,
     StaffMembership,
@@ -112,6 +112,7 @@ __all__ = [
     "RegionalProject",
     "AttendanceMark",
     "SentNotification",
+    "TeacherLogEntry",
     "CompetencyScore",
     "DiagnosticLevel",
     "DiagnosticProcedure",
