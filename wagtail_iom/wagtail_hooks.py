@@ -118,6 +118,22 @@ def register_teacher_viewset():
     return TeacherViewSet()
 
 
+# Who read what (152-FZ): the access log of teachers' personal data, under Reports, for the
+# head of the centre (people/access_log.py writes it).
+@hooks.register("register_admin_viewset")
+def register_access_log_viewset():
+    from wagtail_iom.people.admin import access_log_viewset
+
+    return access_log_viewset
+
+
+@hooks.register("register_reports_menu_item")
+def register_access_log_menu_item():
+    from wagtail_iom.people.admin import access_log_menu_item
+
+    return access_log_menu_item()
+
+
 # Curators: staff roles, assigning teachers to curators, proposals (curators/admin.py).
 @hooks.register("register_admin_viewset")
 def register_curators_viewsets():

@@ -25,6 +25,7 @@ from wagtail_iom.core import access
 from wagtail_iom.core.listings import ListingMixin
 from wagtail_iom.core.text import name_search
 from wagtail_iom.diagnostics.models import DiagnosticLevel, DiagnosticProcedure, DiagnosticResult
+from wagtail_iom.people import access_log
 from wagtail_iom.people.widgets import AdminTeacherChooser
 
 # The teacher chooser ---------------------------------------------------------------------
@@ -106,7 +107,9 @@ class VisibleBaseObjectMixin:
         return visible_results(self.request.user)
 
 
-class DiagnosticResultIndexView(ListingMixin, generic.IndexView):
+class DiagnosticResultIndexView(ListingMixin, access_log.ExportLoggedMixin, generic.IndexView):
+    export_access_action = access_log.Action.EXPORT_DIAGNOSTICS
+
     def get_base_queryset(self):
         return (
             super()
@@ -132,8 +135,8 @@ class DiagnosticResultCreateView(generic.CreateView):
         return super().save_instance()
 
 
-class DiagnosticResultEditView(VisibleResultMixin, generic.EditView):
-    pass
+class DiagnosticResultEditView(access_log.AccessLoggedMixin, VisibleResultMixin, generic.EditView):
+    access_action = access_log.Action.VIEW_DIAGNOSTIC
 
 
 class DiagnosticResultDeleteView(VisibleResultMixin, generic.DeleteView):

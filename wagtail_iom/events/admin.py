@@ -43,6 +43,7 @@ from wagtail_iom.events import emails as notifications
 from wagtail_iom.events import signup
 from wagtail_iom.events.filters import EventAdminFilterSet
 from wagtail_iom.events.models import EventPage, Registration, RegistrationStatus
+from wagtail_iom.people import access_log
 
 VIEWSET_NAME = "wagtail_iom_registrations"
 APPROVE = "approve"
@@ -66,8 +67,10 @@ class RegistrationFilterSet(WagtailFilterSet):
         fields = ["status", "event"]
 
 
-class RegistrationIndexView(ListingMixin, IndexView):
+class RegistrationIndexView(ListingMixin, access_log.ExportLoggedMixin, IndexView):
     template_name = "wagtail_iom/admin/registrations/index.html"
+    export_access_action = access_log.Action.EXPORT_REGISTRATIONS
+    teacher_id_field = "user__iom_teacher_profile"
     any_permission_required = None  # replaced by the access rule in dispatch()
     page_title = gettext_lazy("Sign-ups")
 

@@ -9,12 +9,16 @@ reaches only the teachers they may see.
 import django_filters
 from django import forms
 from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import WagtailFilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.forms.choosers import BaseFilterForm
+from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import (
     FieldPanel,
     FieldRowPanel,
@@ -35,13 +39,19 @@ from wagtail.admin.viewsets.model import ModelViewSet
 
 from wagtail_iom.core import access
 from wagtail_iom.core.forms import IdModelChoiceFilter
-from wagtail_iom.core.http import NoCreationView, parse_id, parse_ids
+from wagtail_iom.core.http import NoCreationView, forbidden, parse_id, parse_ids
 from wagtail_iom.core.listings import ListingMixin
 from wagtail_iom.core.text import name_search
 from wagtail_iom.directory.models import Municipality, School
+from wagtail_iom.people import access_log
 from wagtail_iom.people import profile as profile_service
 from wagtail_iom.people.forms import check_school_municipality, school_field
-from wagtail_iom.people.models import QualificationCategory, TeacherProfile
+from wagtail_iom.people.models import (
+    PersonalDataAccess,
+    PersonalDataAccessAction,
+    QualificationCategory,
+    TeacherProfile,
+)
 from wagtail_iom.people.widgets import TEACHER_CHOOSER, AdminTeacherChooser
 
 
@@ -132,7 +142,14 @@ class TeacherIndexView(ListingMixin, generic.IndexView):
         return queryset.filter(name_search(self.search_query))
 
 
-class TeacherEditView(VisibleTeachersMixin, generic.EditView):
+class ProfileAccessLoggedMixin(access_log.AccessLoggedMixin):
+    access_action = access_log.Action.VIEW_PROFILE
+
+    def logged_teacher_id(self, obj):
+        return obj.pk
+
+
+class TeacherEditView(ProfileAccessLoggedMixin, VisibleTeachersMixin, generic.EditView):
     pass
 
 
@@ -140,7 +157,7 @@ class TeacherDeleteView(VisibleTeachersMixin, generic.DeleteView):
     pass
 
 
-class TeacherInspectView(generic.InspectView):
+class TeacherInspectView(ProfileAccessLoggedMixin, generic.InspectView):
     def get_object(self, queryset=None):
         return get_object_or_404(
             access.teacher_profiles_visible_to(self.request.user), pk=unquote(str(self.pk))
@@ -400,3 +417,138 @@ class TeacherChooserViewSet(ChooserViewSet):
 
 
 teacher_chooser_viewset = TeacherChooserViewSet(TEACHER_CHOOSER, url_prefix="iom/choose-teacher")
+
+
+# The access log (who read what) -------------------------------------------------------------
+
+
+class PersonalDataAccessFilterSet(WagtailFilterSet):
+    teacher = IdModelChoiceFilter(
+        label=_("Teacher"),
+        # Only teachers somebody read: the list stays as short as the log.
+        queryset=lambda request: TeacherProfile.objects.filter(
+            pk__in=PersonalDataAccess.objects.values("teacher_id")
+        ).order_by("last_name", "first_name", "patronymic", "pk"),
+    )
+    staff_member = IdModelChoiceFilter(
+        label=_("Staff member"),
+        queryset=lambda request: (
+            get_user_model()
+            .objects.filter(pk__in=PersonalDataAccess.objects.values("staff_member_id"))
+            .order_by("last_name", "first_name", "pk")
+        ),
+    )
+    action = django_filters.ChoiceFilter(
+        label=_("Action"), choices=PersonalDataAccessAction.choices
+    )
+    at = django_filters.DateFromToRangeFilter(
+        label=_("Date"), widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
+    )
+
+    class Meta:
+        model = PersonalDataAccess
+        fields = ["teacher", "staff_member", "action", "at"]
+
+
+class PersonalDataAccessIndexView(ListingMixin, generic.IndexView):
+    any_permission_required = None  # replaced by the access rule in dispatch()
+    page_title = _("Access log")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not access_log.can_read_access_log(request.user):
+            return forbidden(request, _("Only the head of the centre reads the access log."))
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_base_queryset(self):
+        return PersonalDataAccess.objects.select_related("teacher", "staff_member")
+
+    @cached_property
+    def columns(self):
+        return [
+            Column("at", label=_("When"), sort_key="at"),
+            Column("staff_member_name", label=_("Staff member")),
+            Column("teacher", label=_("Teacher")),
+            Column("get_action_display", label=_("Action"), sort_key="action"),
+            Column("object_id", label=_("Object")),
+            Column("detail", label=_("Detail")),
+        ]
+
+
+class PersonalDataAccessViewSet(ModelViewSet):
+    """The access log, read by the head of the centre: filtered by teacher, staff member,
+    action and date; exported as CSV and XLSX. Nobody adds, edits or deletes its rows."""
+
+    pk_path_converter = "iom_id"
+    model = PersonalDataAccess
+    name = "wagtail_iom_access_log"
+    url_prefix = "iom/access-log"
+    icon = "history"
+    menu_label = _("Access log")
+    add_to_admin_menu = False
+    index_view_class = PersonalDataAccessIndexView
+    filterset_class = PersonalDataAccessFilterSet
+    ordering = ["-at", "-pk"]
+    list_per_page = 50
+    list_export = [
+        "at",
+        "staff_member_name",
+        "teacher",
+        "get_action_display",
+        "object_id",
+        "detail",
+    ]
+    export_headings = {
+        "at": _("When"),
+        "staff_member_name": _("Staff member"),
+        "teacher": _("Teacher"),
+        "get_action_display": _("Action"),
+        "object_id": _("Object"),
+        "detail": _("Detail"),
+    }
+    export_filename = "access-log"
+    copy_view_enabled = False
+    inspect_view_enabled = False
+    add_to_reference_index = False
+
+    def get_common_view_kwargs(self, **kwargs):
+        return super().get_common_view_kwargs(
+            **{
+                "add_url_name": None,
+                "edit_url_name": None,
+                "delete_url_name": None,
+                "history_url_name": None,
+                "usage_url_name": None,
+                **kwargs,
+            }
+        )
+
+    def get_urlpatterns(self):
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+        ]
+
+    def register_admin_url_finder(self):
+        pass  # the rows have no edit view
+
+    def get_permissions_to_register(self):
+        return Permission.objects.none()  # the role decides, not a group's permission
+
+
+class AccessLogMenuItem(MenuItem):
+    def is_shown(self, request):
+        return access_log.can_read_access_log(request.user)
+
+
+access_log_viewset = PersonalDataAccessViewSet()
+
+
+def access_log_menu_item():
+    """*Reports → Access log*, shown to the head of the centre."""
+    return AccessLogMenuItem(
+        access_log_viewset.menu_label,
+        reverse(access_log_viewset.get_url_name("index")),
+        name="iom-access-log",
+        icon_name=access_log_viewset.icon,
+        order=900,
+    )

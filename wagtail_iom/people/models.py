@@ -350,4 +350,74 @@ class ProfessionalRequest(models.Model):
         return str(self.profile)
 
 
+class PersonalDataAccessAction(models.TextChoices):
+    VIEW_PROFILE = "view_profile", _("Opened the profile")
+    VIEW_DIAGNOSTIC = "view_diagnostic", _("Opened a diagnostic result")
+    VIEW_ROUTE = "view_route", _("Opened a route")
+    PRINT_ROUTE = "print_route", _("Printed a route")
+    EXPORT_DIAGNOSTICS = "export_diagnostics", _("Exported diagnostic results")
+    EXPORT_ROUTES = "export_routes", _("Exported routes")
+    EXPORT_REGISTRATIONS = "export_registrations", _("Exported sign-ups")
+
+
+class PersonalDataAccess(models.Model):
+    """One reading of a teacher's personal data by staff: who, when, which teacher, what.
+
+    Written by the admin screens that open, print or export a teacher's profile, diagnostics
+    or routes (:mod:`wagtail_iom.people.access_log`); read by the head of the centre in the
+    admin's access log. ``teacher`` is kept as an id when the profile is deleted later, and
+    ``staff_member`` likewise, so the record outlives both.
+    """
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    staff_member = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    teacher = models.ForeignKey(
+        TeacherProfile,
+        verbose_name=_("teacher"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=32, choices=PersonalDataAccessAction.choices)
+    object_id = models.CharField(
+        _("object"),
+        max_length=64,
+        blank=True,
+        help_text=_("The id of the route or diagnostic result, when the action names one."),
+    )
+    detail = models.CharField(
+        _("detail"),
+        max_length=200,
+        blank=True,
+        help_text=_("E.g. the layout and format of a print. Never personal data."),
+    )
+
+    class Meta:
+        verbose_name = _("access to personal data")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["teacher", "-at"], name="iom_access_teacher_idx"),
+            models.Index(fields=["staff_member", "-at"], name="iom_access_staff_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()}, {self.at:%d.%m.%Y %H:%M}"
+
+    @property
+    def staff_member_name(self):
+        staff = self.staff_member
+        if staff is None:
+            return str(self.staff_member_id or "")
+        return staff.get_full_name().strip() or staff.get_username()
+
+
 # Staff: who curates, heads, audits and approves. ---------------------------------------------

@@ -63,6 +63,7 @@ from wagtail_iom.curators.assignments import curators, person_name
 from wagtail_iom.curators.models import CuratorAssignment
 from wagtail_iom.directory.models import Municipality
 from wagtail_iom.events.models import EventPage
+from wagtail_iom.people import access_log
 from wagtail_iom.people.widgets import AdminTeacherChooser
 from wagtail_iom.routes import builder as route_builder
 from wagtail_iom.routes.blocks import RouteStage
@@ -145,7 +146,9 @@ def period_display(route):
     return f"{route.starts_on:%d.%m.%Y} – {route.ends_on:%d.%m.%Y}"
 
 
-class RouteIndexView(ListingMixin, snippet_views.IndexView):
+class RouteIndexView(ListingMixin, access_log.ExportLoggedMixin, snippet_views.IndexView):
+    export_access_action = access_log.Action.EXPORT_ROUTES
+
     def get_base_queryset(self):
         # The roadmap and the snapshots are the large columns: a listing never needs them.
         return visible_routes(self.request.user).defer(
@@ -422,8 +425,9 @@ class VisibleRouteMixin:
         return visible_routes(self.request.user)
 
 
-class RouteEditView(VisibleRouteMixin, snippet_views.EditView):
+class RouteEditView(access_log.AccessLoggedMixin, VisibleRouteMixin, snippet_views.EditView):
     template_name = TEMPLATES + "edit.html"
+    access_action = access_log.Action.VIEW_ROUTE
 
     def dispatch(self, request, *args, **kwargs):
         if not self.user_has_permission("change"):
@@ -491,8 +495,9 @@ class RouteRevertView(RevisionsRevertMixin, RouteEditView):
         return reverted
 
 
-class RouteInspectView(snippet_views.InspectView):
+class RouteInspectView(access_log.AccessLoggedMixin, snippet_views.InspectView):
     template_name = TEMPLATES + "inspect.html"
+    access_action = access_log.Action.VIEW_ROUTE
 
     def get_object(self, queryset=None):
         return get_object_or_404(visible_routes(self.request.user), pk=self.pk)

@@ -31,6 +31,7 @@ from django.views.decorators.http import require_http_methods
 
 from wagtail_iom.core import access
 from wagtail_iom.core.http import teacher_required
+from wagtail_iom.people import access_log
 from wagtail_iom.routes import documents
 from wagtail_iom.routes import teacher as service
 from wagtail_iom.routes.models import RouteLayout
@@ -426,7 +427,7 @@ def admin_print(request, pk, layout, fmt):
     def url_for(layout_value, fmt_value):
         return reverse(f"{ADMIN_NAMESPACE}:print", args=(route.pk, layout_value, fmt_value))
 
-    return _respond(
+    response = _respond(
         request,
         route,
         layout,
@@ -434,6 +435,15 @@ def admin_print(request, pk, layout, fmt):
         url_for,
         fallback_url=url_for(layout, "html"),
     )
+    if response.status_code == 200:
+        access_log.record(
+            request.user,
+            access_log.Action.PRINT_ROUTE,
+            route.teacher_id,
+            object_id=route.pk,
+            detail=f"{layout}.{fmt}",
+        )
+    return response
 
 
 def admin_urlpatterns():
