@@ -1,5 +1,7 @@
 """The demo institute in a real browser: the public home page and the admin's directory."""
 
+import re
+
 import pytest
 
 from sandbox.home.demo.site import ADMIN_PASSWORD, ADMIN_USERNAME
@@ -72,3 +74,25 @@ def test_admin_login_and_the_directory(page, demo_site, screenshot, tmp_path):
     assert page.get_by_text("Импорт применён").is_visible()
     screenshot(page, "admin-import-applied")
     assert School.objects.filter(name="МАОУ «Лицей № 9» г. Гусева").exists()
+
+
+def test_the_access_log_shows_who_read_a_teachers_data(page, demo_site, screenshot):
+    from wagtail_iom.models import TeacherProfile
+
+    teacher = TeacherProfile.objects.order_by("pk").first()
+    login(page, demo_site.url)
+    page.goto(f"{demo_site.url}/admin/iom/teachers/edit/{teacher.pk}/")
+    page.wait_for_load_state()
+    page.goto(demo_site.url + "/admin/")
+    page.get_by_role("button", name=re.compile("Отч[её]ты")).click()
+    page.get_by_role("link", name="Журнал доступа").click()
+    page.wait_for_url("**/admin/iom/access-log/")
+    rows = page.locator("table.listing tbody tr")
+    assert rows.count() == 1
+    assert teacher.last_name in rows.first.inner_text()
+    assert "Открыт профиль" in rows.first.inner_text()
+    screenshot(page, "admin-access-log")
+    site_history = demo_site.url + "/admin/reports/site-history/"
+    page.goto(site_history)
+    assert page.locator("table.listing tbody tr").count() > 0
+    screenshot(page, "admin-site-history")
