@@ -156,3 +156,11 @@ def test_per_line_decoding_reads_mixed_files_and_reports_lines_it_cannot():
     assert table.headers == ["имя", "город"]
     assert table.rows == [(2, ["Мария", "Калининград"]), (5, ["Анна", "Омск"])]
     assert set(table.bad_lines) == {3, 4}
+
+
+def test_a_cell_over_the_csv_field_limit_is_a_clear_error():
+    from wagtail_iom.core.tabular import TableReadError, read_table
+
+    content = b"email;date\n" + b'"' + b"x" * 200_000 + b'";1\n'
+    with pytest.raises(TableReadError, match="could not be read as a CSV table near line"):
+        read_table(content, "big.csv", max_rows=10)

@@ -141,7 +141,17 @@ def read_csv(content: bytes, max_rows: int, per_line: bool = False) -> Table:
     if "\x00" in text:
         raise TableReadError(_("The file contains binary data: it is not a CSV table."))
     reader = csv.reader(io.StringIO(text, newline=""), dialect=_sniff_dialect(text))
-    table = _collect(((reader.line_num, row) for row in reader), max_rows, encoding)
+    try:
+        table = _collect(((reader.line_num, row) for row in reader), max_rows, encoding)
+    except csv.Error as exc:  # a cell over the csv module's field limit, a stray quote...
+        raise TableReadError(
+            _(
+                "The file could not be read as a CSV table near line %(line)d: a cell is too "
+                "long or a quote is not closed. Check the file in a spreadsheet and save it "
+                "again as CSV."
+            )
+            % {"line": reader.line_num}
+        ) from exc
     if bad_lines:
         table = Table(table.headers, table.rows, table.encoding, bad_lines)
     return table
