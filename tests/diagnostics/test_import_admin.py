@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from tests.factories import MunicipalityFactory, UserFactory, make_teacher
 from wagtail_iom.core.access import StaffRole
+from wagtail_iom.diagnostics import importing
 from wagtail_iom.models import (
     DiagnosticImport,
     DiagnosticImportStatus,
@@ -142,7 +143,7 @@ def test_invitations_go_out_when_staff_confirm(
 def test_progress_while_applying(importer):
     job = DiagnosticImport.objects.create(
         file_name="r.csv",
-        content=b"",
+        table={},
         status=DiagnosticImportStatus.APPLYING,
         total_rows=4,
         processed_rows=1,
@@ -191,7 +192,7 @@ def test_only_centre_staff_with_the_rights_may_import(client):
     )
     without_rights = UserFactory(username="editor")
     without_rights.user_permissions.add(Permission.objects.get(codename="access_admin"))
-    job = DiagnosticImport.objects.create(file_name="r.csv", content=GOOD.encode())
+    job = importing.create_preview(GOOD.encode(), "r.csv", None)
 
     for user in (allowed, head):
         client.force_login(user)

@@ -281,7 +281,7 @@ class ImportUploadView(_ImportViewMixin, FormView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["recent_imports"] = DiagnosticImport.objects.select_related("uploaded_by").defer(
-            "content", "report"
+            "table", "report"
         )[:10]
         context["column_aliases"] = importing.COLUMN_ALIASES
         return context
@@ -305,7 +305,7 @@ class ImportDetailView(_ImportViewMixin, TemplateView):
         return self.record.file_name
 
     def dispatch(self, request, pk):
-        self.record = get_object_or_404(DiagnosticImport.objects.defer("content"), pk=pk)
+        self.record = get_object_or_404(DiagnosticImport.objects.defer("table"), pk=pk)
         return super().dispatch(request, pk)
 
     def get_context_data(self, **kwargs):
@@ -334,7 +334,7 @@ class ImportApplyView(View):
     http_method_names = ["post"]
 
     def post(self, request, pk):
-        record = get_object_or_404(DiagnosticImport.objects.defer("content"), pk=pk)
+        record = get_object_or_404(DiagnosticImport.objects.defer("table"), pk=pk)
         try:
             importing.start_apply(record, language=get_language())
         except importing.DiagnosticImportError as exc:
@@ -350,7 +350,7 @@ class ImportApplyView(View):
 @never_cache
 def progress_json(request, pk):
     """The import's progress, polled by the detail page."""
-    record = get_object_or_404(DiagnosticImport.objects.defer("content", "report"), pk=pk)
+    record = get_object_or_404(DiagnosticImport.objects.defer("table", "report"), pk=pk)
     return JsonResponse(importing.progress(record))
 
 
@@ -358,7 +358,7 @@ class ImportInvitationsView(View):
     http_method_names = ["post"]
 
     def post(self, request, pk):
-        record = get_object_or_404(DiagnosticImport.objects.defer("content"), pk=pk)
+        record = get_object_or_404(DiagnosticImport.objects.defer("table"), pk=pk)
         sent = importing.confirm_invitations(record, language=get_language())
         if sent:
             messages.success(
@@ -372,7 +372,7 @@ class ImportInvitationsView(View):
 
 def rejected_rows_csv(request, pk):
     """The rejected rows with their reasons, to fix and upload again."""
-    record = get_object_or_404(DiagnosticImport.objects.defer("content"), pk=pk)
+    record = get_object_or_404(DiagnosticImport.objects.defer("table"), pk=pk)
     if record.status == DiagnosticImportStatus.PREVIEWED:
         rejected = record.report.get("rejected", [])
     else:

@@ -269,16 +269,55 @@ def _score_cell_pairs(text):
     return pairs
 
 
-def read_rows(content: bytes, file_name: str) -> ParsedFile:
-    """Read the file and check each row on its own; one query (the competency codes)."""
+SNILS_HASHED = "hmac:"
+SNILS_INVALID = "invalid"
+
+
+def _map_headers(headers):
+    columns = {}
+    for index, header in enumerate(headers):
+        column = _ALIAS_TO_COLUMN.get(_normalise_header(header))
+        if column and column not in columns:
+            columns[column] = index
+    return columns
+
+
+def read_file(content: bytes, file_name: str) -> dict:
+    """Read an uploaded file into the rows that are kept with the import (JSON).
+
+    The file itself is not kept: it holds personal ids. Each SNILS cell is replaced here by
+    its keyed hash (or by a mark that it is not valid), so the number never reaches the
+    database, and every later step reads these rows.
+    """
     try:
         table = read_table(content, file_name, max_rows=iom_settings.IMPORT_MAX_ROWS, per_line=True)
     except TableReadError as exc:
         raise DiagnosticImportError(str(exc)) from exc
+    snils_index = _map_headers(table.headers).get("snils")
+    rows = []
+    for line, cells in table.rows:
+        if snils_index is not None and snils_index < len(cells) and cells[snils_index]:
+            cells = list(cells)
+            if is_valid_snils(cells[snils_index]):
+                digest = snils_digest(cells[snils_index], key=iom_settings.PERSONAL_ID_HASH_KEY)
+                cells[snils_index] = SNILS_HASHED + digest
+            else:
+                cells[snils_index] = SNILS_INVALID
+        rows.append([line, cells])
+    return {
+        "headers": table.headers,
+        "rows": rows,
+        "bad_lines": {str(line): reason for line, reason in table.bad_lines.items()},
+        "encoding": table.encoding,
+    }
 
+
+def read_rows(table: dict) -> ParsedFile:
+    """Check each row of a file read by :func:`read_file` on its own; one query (the
+    competency codes)."""
     competencies = {name_key(code): pk for pk, code in Competency.objects.values_list("pk", "code")}
     columns, score_columns, unknown = {}, {}, []
-    for index, header in enumerate(table.headers):
+    for index, header in enumerate(table["headers"]):
         column = _ALIAS_TO_COLUMN.get(_normalise_header(header))
         if column and column not in columns:
             columns[column] = index
@@ -314,13 +353,13 @@ def read_rows(content: bytes, file_name: str) -> ParsedFile:
     today = timezone.localdate()
     parsed = ParsedFile(
         rows=[],
-        encoding=table.encoding,
+        encoding=table["encoding"],
         unknown_columns=unknown,
         score_columns=[header for header, _pk in score_columns.values()],
     )
     seen = {}
-    rows = [(line, cells, None) for line, cells in table.rows]
-    rows += [(line, [], reason) for line, reason in table.bad_lines.items()]
+    rows = [(line, cells, None) for line, cells in table["rows"]]
+    rows += [(int(line), [], reason) for line, reason in table["bad_lines"].items()]
     rows.sort(key=lambda item: item[0])
 
     for line, cells, bad_line in rows:
@@ -356,7 +395,7 @@ def read_rows(content: bytes, file_name: str) -> ParsedFile:
                 reject(_("“%(email)s” is not an e-mail address.") % {"email": email})
                 continue
         if snils:
-            if not is_valid_snils(snils):
+            if not snils.startswith(SNILS_HASHED):
                 reject(
                     _(
                         "The SNILS is not valid: it needs 11 digits whose last two are the "
@@ -364,7 +403,7 @@ def read_rows(content: bytes, file_name: str) -> ParsedFile:
                     )
                 )
                 continue
-            row.snils = snils_digest(snils, key=iom_settings.PERSONAL_ID_HASH_KEY)
+            row.snils = snils.removeprefix(SNILS_HASHED)
         row.names = {
             key: " ".join(values.get(key, "").split())[:150]
             for key in ("last_name", "first_name", "patronymic")
@@ -728,7 +767,11 @@ def write_plan(plan: Plan, entered_by_id=None) -> None:
 
 def preview(content: bytes, file_name: str) -> dict:
     """The preview's report: what the whole file would do; writes nothing."""
-    parsed = read_rows(content, file_name)
+    return preview_table(read_file(content, file_name))
+
+
+def preview_table(table: dict) -> dict:
+    parsed = read_rows(table)
     plan = plan_rows(parsed.rows)
     return {
         **plan.as_report(),
@@ -741,11 +784,12 @@ def preview(content: bytes, file_name: str) -> dict:
 
 def create_preview(content: bytes, file_name: str, user) -> DiagnosticImport:
     """Read and plan an uploaded file, and keep it with its preview (the upload step)."""
-    report = preview(content, file_name)
+    table = read_file(content, file_name)
+    report = preview_table(table)
     return DiagnosticImport.objects.create(
         uploaded_by=user if user and user.pk else None,
         file_name=file_name[:255],
-        content=content,
+        table=table,
         report=report,
         total_rows=report["total"],
     )
@@ -762,7 +806,7 @@ def start_apply(job: DiagnosticImport, language=None) -> DiagnosticImport:
         job = DiagnosticImport.objects.select_for_update().get(pk=job.pk)
         if job.status != DiagnosticImportStatus.PREVIEWED:
             raise DiagnosticImportError(_("This import has already been applied or has failed."))
-        parsed = read_rows(bytes(job.content), job.file_name)
+        parsed = read_rows(job.table)
         plan = plan_rows(parsed.rows)
         people = [person for person in plan.not_registered if not person["invited"]]
         users = invite_teachers(people)
@@ -816,7 +860,7 @@ def apply_chunk(job_id: int, index: int) -> bool:
             )
             if chunk is None:
                 return False
-            parsed = read_rows(bytes(job.content), job.file_name)
+            parsed = read_rows(job.table)
             rows = parsed.rows[start : start + job.chunk_size]
             plan = plan_rows(rows)
             write_plan(plan, entered_by_id=job.uploaded_by_id)
@@ -838,7 +882,7 @@ def apply_chunk(job_id: int, index: int) -> bool:
 def _chunk_failed(job, index, rows, exc):
     if not rows:
         try:
-            rows = read_rows(bytes(job.content), job.file_name).rows
+            rows = read_rows(job.table).rows
             rows = rows[index * job.chunk_size : (index + 1) * job.chunk_size]
         except DiagnosticImportError:
             rows = []

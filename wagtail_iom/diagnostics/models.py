@@ -153,7 +153,9 @@ class DiagnosticImportStatus(models.TextChoices):
 class DiagnosticImport(models.Model):
     """An uploaded file of diagnostics results, and the progress of its apply.
 
-    The file is kept so that the preview and every chunk of the apply read the same bytes.
+    The rows read from the file are kept (``table``), so that the preview and every chunk of
+    the apply read the same rows; the file itself is not, and each SNILS in them is already
+    replaced by its keyed hash (see :func:`wagtail_iom.diagnostics.importing.read_file`).
     Progress lives here, in the database, so that any process can report it: the chunks add
     their rows to ``processed_rows`` (written or rejected) or ``failed_rows`` (a chunk that
     failed and was rolled back).
@@ -169,7 +171,7 @@ class DiagnosticImport(models.Model):
         related_name="+",
     )
     file_name = models.CharField(_("file name"), max_length=255)
-    content = models.BinaryField(_("content"))
+    table = models.JSONField(_("rows read from the file"), default=dict, blank=True)
     status = models.CharField(
         _("status"),
         max_length=16,

@@ -69,7 +69,12 @@ class Migration(migrations.Migration):
                 ),
                 ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="uploaded at")),
                 ("file_name", models.CharField(max_length=255, verbose_name="file name")),
-                ("content", models.BinaryField(verbose_name="content")),
+                (
+                    "table",
+                    models.JSONField(
+                        blank=True, default=dict, verbose_name="rows read from the file"
+                    ),
+                ),
                 (
                     "status",
                     models.CharField(
