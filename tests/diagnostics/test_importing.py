@@ -446,3 +446,21 @@ def test_a_user_with_an_account_but_no_consent_is_not_invited_again():
     job = run(content.encode())
     assert job.report["invited"] == []
     assert not Invitation.objects.filter(user=user).exists()
+
+
+def test_the_preview_plans_chunk_by_chunk_as_the_apply_does(maria):
+    lines = [f"t{n}@example.org;;self;{DAY};50;basic;;" for n in range(5)]
+    lines.append(f"maria@example.org;;self;{DAY};50;basic;;")
+    lines.append(f"t1@example.org;;school;{DAY};50;basic;;")  # invited once, listed once
+    with override_settings(WAGTAIL_IOM={"DIAGNOSTICS_IMPORT_CHUNK_SIZE": 2}):
+        report = importing.preview(csv_bytes(*lines, "bad;;self;x;1;low;;"), "r.csv")
+    assert report["counts"] == {
+        "create": 1,
+        "update": 0,
+        "unchanged": 0,
+        "not_registered": 6,
+        "rejected": 1,
+    }
+    assert [person["email"] for person in report["not_registered"]] == [
+        f"t{n}@example.org" for n in range(5)
+    ]

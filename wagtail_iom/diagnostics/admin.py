@@ -10,10 +10,13 @@ Every queryset goes through :mod:`wagtail_iom.core.access`: a result of a teache
 may not see is not found (404), and only users who may enter diagnostics create results.
 """
 
+import logging
+
 import django_filters
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
@@ -242,6 +245,8 @@ class DiagnosticResultViewSet(ModelViewSet):
 
 IMPORT_NAMESPACE = "wagtail_iom_diagnostics_import"
 
+logger = logging.getLogger(__name__)
+
 
 class DiagnosticImportViewSet(ViewSet):
     """Upload → preview → apply (chunks in the background, with progress) → invitations."""
@@ -339,6 +344,15 @@ class ImportApplyView(View):
             importing.start_apply(record, language=get_language())
         except importing.DiagnosticImportError as exc:
             messages.error(request, str(exc))
+        except DatabaseError:
+            logger.exception("Diagnostics import %s could not start", pk)
+            messages.error(
+                request,
+                gettext_now(
+                    "The import could not start because the database refused a write; nothing "
+                    "was saved. Try again in a moment."
+                ),
+            )
         else:
             messages.success(
                 request,

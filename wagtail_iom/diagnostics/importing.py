@@ -770,9 +770,27 @@ def preview(content: bytes, file_name: str) -> dict:
     return preview_table(read_file(content, file_name))
 
 
+def plan_in_chunks(rows) -> Plan:
+    """Plan all ``rows`` chunk by chunk, as the apply will: the same answers, and queries that
+    stay within the database's limits on parameters whatever the file's length."""
+    size = iom_settings.DIAGNOSTICS_IMPORT_CHUNK_SIZE
+    merged = Plan()
+    invited = set()
+    for start in range(0, len(rows), size):
+        plan = plan_rows(rows[start : start + size])
+        merged.rows += plan.rows
+        merged.rejected += plan.rejected
+        for person in plan.not_registered:
+            if person["email"] not in invited:
+                invited.add(person["email"])
+                merged.not_registered.append(person)
+    merged.rejected.sort(key=lambda row: row.line)
+    return merged
+
+
 def preview_table(table: dict) -> dict:
     parsed = read_rows(table)
-    plan = plan_rows(parsed.rows)
+    plan = plan_in_chunks(parsed.rows)
     return {
         **plan.as_report(),
         "encoding": parsed.encoding,
@@ -807,7 +825,7 @@ def start_apply(job: DiagnosticImport, language=None) -> DiagnosticImport:
         if job.status != DiagnosticImportStatus.PREVIEWED:
             raise DiagnosticImportError(_("This import has already been applied or has failed."))
         parsed = read_rows(job.table)
-        plan = plan_rows(parsed.rows)
+        plan = plan_in_chunks(parsed.rows)
         people = [person for person in plan.not_registered if not person["invited"]]
         users = invite_teachers(people)
         by_email = {row.email: row for row in parsed.rows if isinstance(row, ParsedRow)}
