@@ -64,3 +64,8 @@ def test_an_account_that_is_not_invited_has_no_invitation_link(client):
     url = reverse("wagtail_iom:accept_invitation", args=[services.invitation_token(user)])
     assert client.get(url).status_code == 400
     assert get_user_model().objects.get(pk=user.pk).is_active is False
+
+
+def test_an_address_taken_with_capitals_is_not_invited():
+    UserFactory(username="Staff.Made", email="Staff.Made@Example.org")
+    assert services.invite_teachers([{"email": "staff.made@example.org"}]) == []

@@ -464,3 +464,11 @@ def test_the_preview_plans_chunk_by_chunk_as_the_apply_does(maria):
     assert [person["email"] for person in report["not_registered"]] == [
         f"t{n}@example.org" for n in range(5)
     ]
+
+
+def test_addresses_with_capitals_in_the_account_are_found():
+    profile = teacher_with_email("Maria.Capital@Example.org")
+    job = run(csv_bytes(f"maria.capital@example.org;;self;{DAY};50;basic;;"))
+    assert importing.apply_report(job)["counts"]["create"] == 1
+    assert DiagnosticResult.objects.get().teacher == profile
+    assert job.report["invited"] == []

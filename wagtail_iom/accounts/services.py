@@ -27,6 +27,7 @@ from django.contrib.auth.base_user import BaseUserManager
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -279,9 +280,11 @@ def invite_teachers(people) -> list:
         return []
     taken = {
         value.lower()
-        for pair in User.objects.filter(
-            models.Q(username__in=list(wanted)) | models.Q(email__in=list(wanted))
-        ).values_list("username", "email")
+        for pair in User.objects.annotate(
+            username_lower=Lower("username"), email_lower=Lower("email")
+        )
+        .filter(models.Q(username_lower__in=list(wanted)) | models.Q(email_lower__in=list(wanted)))
+        .values_list("username", "email")
         for value in pair
     }
     users = []

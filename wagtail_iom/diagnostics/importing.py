@@ -27,6 +27,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -548,9 +549,12 @@ def plan_rows(rows) -> Plan:
     emails = {row.email for row in parsed if row.email}
     digests = {row.snils for row in parsed if row.snils}
     users_by_email = {}
-    for pk, username, email in User.objects.filter(
-        Q(username__in=emails) | Q(email__in=emails)
-    ).values_list("pk", "username", "email"):
+    # Addresses are compared in lower case: accounts made in the admin may keep capitals.
+    for pk, username, email in (
+        User.objects.annotate(username_lower=Lower("username"), email_lower=Lower("email"))
+        .filter(Q(username_lower__in=emails) | Q(email_lower__in=emails))
+        .values_list("pk", "username", "email")
+    ):
         for value in (username, email):
             if value and value.lower() in emails:
                 users_by_email.setdefault(value.lower(), pk)
