@@ -65,6 +65,13 @@ DEFAULTS = {
     # is a proficit.
     "DIAGNOSTICS_DEFICIT_BELOW": 50,
     "DIAGNOSTICS_PROFICIT_FROM": 85,
+    # Imports of diagnostics results: rows written per background task (one transaction each).
+    "DIAGNOSTICS_IMPORT_CHUNK_SIZE": 500,
+    # The secret of the keyed hash under which personal ids (SNILS) are stored; None derives
+    # one from SECRET_KEY. Set it (and never change it) when SECRET_KEY may be rotated.
+    "PERSONAL_ID_HASH_KEY": None,
+    # Teachers invited by an import: their link to set a password works for this many days.
+    "INVITATION_DAYS": 14,
     # Attendance uploads (lists of attendees' e-mails): the largest file accepted, in bytes.
     "ATTENDANCE_UPLOAD_MAX_SIZE": 1024 * 1024,
     # Evidence a teacher attaches to a route step (a scan, a photo, a certificate): the largest

@@ -9,8 +9,11 @@ through :func:`wagtail_iom.core.mail.enqueue_on_commit`.
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import translation
 
 from wagtail_iom.accounts import emails as account_emails
+from wagtail_iom.diagnostics import importing as diagnostics_import
 from wagtail_iom.directory.importing import delete_stale_import_previews
 from wagtail_iom.events import emails as event_emails
 from wagtail_iom.routes import emails as route_emails
@@ -27,7 +30,21 @@ MAIL_RETRY = {
 @shared_task(name="wagtail_iom.clear_import_previews")
 def clear_import_previews():
     """Periodic (daily): drop unapplied import previews past their retention period."""
-    return delete_stale_import_previews()
+    return delete_stale_import_previews() + diagnostics_import.delete_stale_previews()
+
+
+@shared_task(name="wagtail_iom.apply_diagnostic_import_chunk")
+def apply_diagnostic_import_chunk(import_id, index, language=None):
+    """One chunk of a diagnostics import, in one transaction; a chunk already done is skipped.
+    Its report is written in ``language``, the language of whoever started the apply."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return diagnostics_import.apply_chunk(import_id, index)
+
+
+@shared_task(name="wagtail_iom.send_invitation", **MAIL_RETRY)
+def send_invitation(user_id, language=None):
+    """The invitation of an account staff created to set its password (sent once)."""
+    return account_emails.send_invitation(user_id, language=language)
 
 
 @shared_task(name="wagtail_iom.send_email_confirmation", **MAIL_RETRY)

@@ -84,6 +84,7 @@ urlpatterns = [
         name="resend_confirmation_done",
     ),
     path("accounts/consent/", accounts.consent, name="consent"),
+    path("accounts/invitation/<str:token>/", accounts.accept_invitation, name="accept_invitation"),
     path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", accounts.LogoutView.as_view(), name="logout"),
     path("accounts/password-reset/", accounts.PasswordResetView.as_view(), name="password_reset"),

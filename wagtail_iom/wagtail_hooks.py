@@ -43,6 +43,13 @@ def register_diagnostics_viewset():
 
 
 @hooks.register("register_admin_viewset")
+def register_diagnostics_import_viewset():
+    from wagtail_iom.diagnostics.admin import DiagnosticImportViewSet
+
+    return DiagnosticImportViewSet()
+
+
+@hooks.register("register_admin_viewset")
 def register_teacher_chooser_viewset():
     from wagtail_iom.people.admin import teacher_chooser_viewset
 

@@ -139,3 +139,28 @@ def test_a_workbook_that_unpacks_to_too_much_is_refused(monkeypatch):
     monkeypatch.setattr(tabular, "XLSX_MAX_UNPACKED_SIZE", 100)
     with pytest.raises(TableReadError, match="unpacks to more than"):
         read_table(_workbook_bytes(), "a.xlsx", max_rows=10)
+
+
+def test_per_line_decoding_reads_mixed_files_and_reports_lines_it_cannot():
+    from wagtail_iom.core.tabular import read_table
+
+    content = (
+        "имя;город\n".encode("cp1251")
+        + "Мария;Калининград\n".encode()
+        + "РњР°СЂРёСЏ;x\n".encode()
+        + b"\x98;y\n"
+        + "Анна;Омск\n".encode("cp1251")
+    )
+    table = read_table(content, "mixed.csv", max_rows=100, per_line=True)
+    assert table.encoding == "mixed"
+    assert table.headers == ["имя", "город"]
+    assert table.rows == [(2, ["Мария", "Калининград"]), (5, ["Анна", "Омск"])]
+    assert set(table.bad_lines) == {3, 4}
+
+
+def test_a_cell_over_the_csv_field_limit_is_a_clear_error():
+    from wagtail_iom.core.tabular import TableReadError, read_table
+
+    content = b"email;date\n" + b'"' + b"x" * 200_000 + b'";1\n'
+    with pytest.raises(TableReadError, match="could not be read as a CSV table near line"):
+        read_table(content, "big.csv", max_rows=10)

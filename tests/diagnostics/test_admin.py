@@ -365,3 +365,12 @@ def test_edit_form_shows_the_scores(admin_client, teacher):
     assert response.status_code == 200
     formset = response.context["form"].formsets["scores"]
     assert [form.instance.score for form in formset.initial_forms] == [77]
+
+
+def test_a_second_result_of_one_procedure_on_one_day_is_refused(admin_client, teacher):
+    data = post_data(teacher, [("METH-1", "35")])
+    assert admin_client.post(ADD_URL, data).status_code == 302
+    response = admin_client.post(ADD_URL, data)
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert DiagnosticResult.objects.filter(teacher=teacher).count() == 1

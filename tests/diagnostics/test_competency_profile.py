@@ -138,8 +138,9 @@ def test_latest_results_are_the_two_most_recent(comps):
 
 def test_same_day_results_follow_the_order_they_were_entered(comps):
     teacher = make_teacher(username="t1")
+    # Two procedures on one day (one procedure has one result a day).
     first = add_result(teacher, 1, {comps["METH-1"]: 10})
-    second = add_result(teacher, 1, {comps["METH-1"]: 70})
+    second = add_result(teacher, 1, {comps["METH-1"]: 70}, procedure="entry_test")
     assert service.latest_results(teacher) == (second, first)
     row = row_of(service.competency_profile(teacher), comps["METH-1"])
     assert (row.latest_score, row.previous_score) == (Decimal(70), Decimal(10))

@@ -58,3 +58,28 @@ class RateLimitCount(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.window_start:%Y-%m-%d %H:%M} {self.count}"
+
+
+class Invitation(models.Model):
+    """An account that staff created for a teacher who has not signed up (an import of
+    diagnostics results names them): inactive, with an unusable password, until the teacher
+    opens the invitation's link and sets a password. The e-mail goes out only when staff
+    confirm (``sent_at``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="iom_invitation",
+    )
+    created_at = models.DateTimeField(_("invited at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("invitation sent at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+
+    def __str__(self):
+        return str(self.user)

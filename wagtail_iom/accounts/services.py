@@ -26,12 +26,13 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import BaseUserManager
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 
-from wagtail_iom.accounts.models import PendingConfirmation
+from wagtail_iom.accounts.models import Invitation, PendingConfirmation
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.people.models import PendingTeacherName, PersonalDataConsent, TeacherProfile
 
@@ -253,6 +254,126 @@ def confirm_email(token: str):
         user.is_active = True
         user.save(update_fields=["is_active"])
     return user
+
+
+# Invitations -----------------------------------------------------------------------------
+#
+# Staff create accounts for teachers who have not signed up (an import of diagnostics results
+# names them): inactive, with an unusable password, and the name to put in the profile once the
+# teacher consents. The invitation's link lets the teacher set a password, which activates the
+# account; the consent step follows at the first sign-in, as after a sign-up.
+
+INVITATION_SALT = "wagtail_iom.accounts.invitation"
+
+
+def invite_teachers(people) -> list:
+    """Create invited accounts for ``people``: dicts with ``email`` and optionally
+    ``last_name``, ``first_name``, ``patronymic``. An address that has an account already is
+    skipped. Returns the new users (with primary keys)."""
+    User = get_user_model()
+    wanted = {}
+    for person in people:
+        email = normalize_email(person.get("email", ""))
+        if email and email not in wanted:
+            wanted[email] = person
+    if not wanted:
+        return []
+    taken = {
+        value.lower()
+        for pair in User.objects.annotate(
+            username_lower=Lower("username"), email_lower=Lower("email")
+        )
+        .filter(models.Q(username_lower__in=list(wanted)) | models.Q(email_lower__in=list(wanted)))
+        .values_list("username", "email")
+        for value in pair
+    }
+    users = []
+    for email, person in wanted.items():
+        if email in taken:
+            continue
+        user = User(
+            username=email,
+            email=email,
+            first_name=(person.get("first_name") or "").strip()[:150],
+            last_name=(person.get("last_name") or "").strip()[:150],
+            is_active=False,
+        )
+        user.set_unusable_password()
+        users.append(user)
+    User.objects.bulk_create(users)
+    if users and users[0].pk is None:  # a database that returns no keys from a bulk insert
+        users = list(User.objects.filter(username__in=[u.username for u in users]))
+    people_by_email = {email: wanted[email] for email in wanted}
+    Invitation.objects.bulk_create([Invitation(user=user) for user in users])
+    PendingTeacherName.objects.bulk_create(
+        [
+            PendingTeacherName(
+                user=user,
+                last_name=(people_by_email[user.username].get("last_name") or "").strip(),
+                first_name=(people_by_email[user.username].get("first_name") or "").strip(),
+                patronymic=(people_by_email[user.username].get("patronymic") or "").strip(),
+            )
+            for user in users
+        ]
+    )
+    return users
+
+
+def invitation_token(user) -> str:
+    """A signed, timestamped token for the invitation's link; it stops working once the
+    account has a password or is active (both change the user's state)."""
+    return signing.TimestampSigner(salt=INVITATION_SALT).sign_object(
+        {"u": user.pk, "s": _user_state(user)}, compress=True
+    )
+
+
+def invited_user(token: str):
+    """The user an invitation's token was made for, while the invitation stands.
+
+    Raises :class:`AccountError` (``expired_token``, ``used_token`` or ``invalid_token``).
+    """
+    max_age = datetime.timedelta(days=iom_settings.INVITATION_DAYS)
+    try:
+        payload = signing.TimestampSigner(salt=INVITATION_SALT).unsign_object(
+            token, max_age=max_age
+        )
+    except signing.SignatureExpired as error:
+        raise AccountError(
+            _("This invitation has expired. Ask the centre to send it again."),
+            code="expired_token",
+        ) from error
+    except (signing.BadSignature, ValueError, TypeError) as error:
+        raise _invalid_invitation_error() from error
+    if not isinstance(payload, dict):
+        raise _invalid_invitation_error()
+    user = get_user_model().objects.filter(pk=payload.get("u")).first()
+    invitation = Invitation.objects.filter(user=user).first() if user else None
+    if user is None or invitation is None:
+        raise _invalid_invitation_error()
+    if invitation.accepted_at is not None or user.is_active:
+        raise AccountError(
+            _("This invitation has been used: the account is active. Sign in."),
+            code="used_token",
+        )
+    if not constant_time_compare(str(payload.get("s", "")), _user_state(user)):
+        raise _invalid_invitation_error()
+    return user
+
+
+def _invalid_invitation_error():
+    return AccountError(
+        _("This invitation link is not valid. Copy the whole link from the e-mail."),
+        code="invalid_token",
+    )
+
+
+@transaction.atomic
+def accept_invitation(user, password) -> None:
+    """The invited teacher has chosen a password (validated by the form): activate."""
+    user.set_password(password)
+    user.is_active = True
+    user.save(update_fields=["password", "is_active"])
+    Invitation.objects.filter(user=user).update(accepted_at=timezone.now())
 
 
 # Consent ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.conf import global_settings, settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -320,3 +321,25 @@ def _wagtail_admin_lockout(request, username, message):
             "username_field": User._meta.get_field(User.USERNAME_FIELD).verbose_name,
         },
     )
+
+
+@sensitive_post_parameters("new_password1", "new_password2")
+@csrf_protect
+@never_cache
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request, token):
+    """An invited teacher sets a password, which activates the account; then signs in."""
+    try:
+        user = service.invited_user(token)
+    except service.AccountError as error:
+        return TemplateResponse(
+            request,
+            TEMPLATES + "accept_invitation.html",
+            {"error": error.messages[0], "code": error.code},
+            status=400,
+        )
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        service.accept_invitation(user, form.cleaned_data["new_password1"])
+        return redirect("wagtail_iom:login")
+    return TemplateResponse(request, TEMPLATES + "accept_invitation.html", {"form": form})

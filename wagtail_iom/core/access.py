@@ -158,6 +158,31 @@ def can_enter_diagnostics(user) -> bool:
     return bool(user and user.is_active and user.has_perm("wagtail_iom.add_diagnosticresult"))
 
 
+DIAGNOSTICS_IMPORT_PERMISSIONS = (
+    "wagtail_iom.add_diagnosticresult",
+    "wagtail_iom.change_diagnosticresult",
+    "wagtail_iom.view_teacherprofile",
+)
+
+
+def can_import_diagnostics(user) -> bool:
+    """Importing diagnostics results from a file: centre staff who may add and change results
+    and see teachers, and who see all teachers (the centre head, a superuser, or staff without
+    a scoped role).
+
+    A curator, municipal methodist or school head is refused, whatever their groups say: a file
+    names teachers by e-mail or SNILS, so its report would tell who is registered outside their
+    scope, and the import creates accounts for teachers who are not registered, who belong to
+    nobody's scope yet. They enter results one by one in the admin instead.
+    """
+    return bool(
+        user
+        and user.is_active
+        and user.has_perms(DIAGNOSTICS_IMPORT_PERMISSIONS)
+        and sees_all_teachers(user)
+    )
+
+
 def can_decide_registrations(user) -> bool:
     """School heads and curators approve or decline sign-ups to "needs approval" events."""
     return bool(user and user.is_active and user.has_perm("wagtail_iom.decide_registration"))

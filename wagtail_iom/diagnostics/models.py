@@ -74,6 +74,16 @@ class DiagnosticResult(ClusterableModel):
         verbose_name_plural = _("diagnostics results")
         ordering = ["-date", "-pk"]
         indexes = [models.Index(fields=["teacher", "-date"])]
+        constraints = [
+            # Imports find a result again by these three: a file applied twice adds nothing.
+            models.UniqueConstraint(
+                fields=["teacher", "procedure", "date"],
+                name="iom_one_result_per_teacher_procedure_date",
+                violation_error_message=_(
+                    "This teacher already has a result of this procedure on this date."
+                ),
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_procedure_display()}, {self.date:%d.%m.%Y}"
@@ -108,3 +118,120 @@ class CompetencyScore(models.Model):
 
     def __str__(self):
         return f"{self.competency}: {self.score}"
+
+
+class TeacherPersonalId(models.Model):
+    """A person's SNILS, kept only as a keyed hash (see
+    :func:`wagtail_iom.core.validators.snils_digest`): an import finds the person by it, and
+    the number itself is never stored. Attached to the user, so that an invited account that
+    has no teacher profile yet is found too."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="iom_personal_id",
+    )
+    snils_digest = models.CharField(_("SNILS (keyed hash)"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("personal id")
+        verbose_name_plural = _("personal ids")
+
+    def __str__(self):
+        return str(self.user)
+
+
+class DiagnosticImportStatus(models.TextChoices):
+    PREVIEWED = "previewed", _("Previewed, not applied")
+    APPLYING = "applying", _("Being applied")
+    APPLIED = "applied", _("Applied")
+    FAILED = "failed", _("Failed, nothing saved")
+
+
+class DiagnosticImport(models.Model):
+    """An uploaded file of diagnostics results, and the progress of its apply.
+
+    The rows read from the file are kept (``table``), so that the preview and every chunk of
+    the apply read the same rows; the file itself is not, and each SNILS in them is already
+    replaced by its keyed hash (see :func:`wagtail_iom.diagnostics.importing.read_file`).
+    Progress lives here, in the database, so that any process can report it: the chunks add
+    their rows to ``processed_rows`` (written or rejected) or ``failed_rows`` (a chunk that
+    failed and was rolled back).
+    """
+
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    file_name = models.CharField(_("file name"), max_length=255)
+    table = models.JSONField(_("rows read from the file"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=DiagnosticImportStatus.choices,
+        default=DiagnosticImportStatus.PREVIEWED,
+    )
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    chunk_size = models.PositiveIntegerField(_("rows per chunk"), default=500)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    failed_rows = models.PositiveIntegerField(_("rows in failed chunks"), default=0)
+    started_at = models.DateTimeField(_("apply started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("apply finished at"), null=True, blank=True)
+    invitations_sent_at = models.DateTimeField(_("invitations confirmed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("diagnostics import")
+        verbose_name_plural = _("diagnostics imports")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.file_name
+
+    @property
+    def percent(self) -> int:
+        if not self.total_rows:
+            return 100 if self.status == DiagnosticImportStatus.APPLIED else 0
+        return min(100, (self.processed_rows + self.failed_rows) * 100 // self.total_rows)
+
+
+class DiagnosticImportChunkStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    DONE = "done", _("Written")
+    FAILED = "failed", _("Failed, rolled back")
+
+
+class DiagnosticImportChunk(models.Model):
+    """One part of an import's apply: rows ``start`` to ``start + size`` of the file, written
+    in one transaction. A chunk that is done is never written again."""
+
+    job = models.ForeignKey(DiagnosticImport, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=16,
+        choices=DiagnosticImportChunkStatus.choices,
+        default=DiagnosticImportChunkStatus.PENDING,
+    )
+    # {"created": n, "updated": n, "unchanged": n, "rejected": n, "not_registered": n}
+    counts = models.JSONField(default=dict, blank=True)
+    # [{"line": n, "reason": "...", "values": {...}}]
+    rejected = models.JSONField(default=list, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("diagnostics import chunk")
+        verbose_name_plural = _("diagnostics import chunks")
+        ordering = ["index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="iom_one_chunk_per_index")
+        ]
+
+    def __str__(self):
+        return f"{self.job} #{self.index}"

@@ -4,7 +4,7 @@
 models from here. Each model lives with the rest of its domain (``wagtail_iom/<domain>/models.py``).
 """
 
-from wagtail_iom.accounts.models import PendingConfirmation, RateLimitCount
+from wagtail_iom.accounts.models import Invitation, PendingConfirmation, RateLimitCount
 from wagtail_iom.attendance.models import AttendanceMark
 from wagtail_iom.core.access import StaffRole
 from wagtail_iom.core.models import SentNotification, TeacherLogEntry
@@ -16,9 +16,14 @@ from wagtail_iom.curators.models import (
 )
 from wagtail_iom.diagnostics.models import (
     CompetencyScore,
+    DiagnosticImport,
+    DiagnosticImportChunk,
+    DiagnosticImportChunkStatus,
+    DiagnosticImportStatus,
     DiagnosticLevel,
     DiagnosticProcedure,
     DiagnosticResult,
+    TeacherPersonalId,
 )
 from wagtail_iom.directory.models import (
     Competency,
@@ -98,6 +103,7 @@ __all__ = [
     "PersonalDataConsent",
     "TeacherProfile",
     "PendingConfirmation",
+    "Invitation",
     "RateLimitCount",
     "Achievement",
     "AchievementDirection",
@@ -117,6 +123,11 @@ __all__ = [
     "DiagnosticLevel",
     "DiagnosticProcedure",
     "DiagnosticResult",
+    "DiagnosticImport",
+    "DiagnosticImportChunk",
+    "DiagnosticImportChunkStatus",
+    "DiagnosticImportStatus",
+    "TeacherPersonalId",
     "CuratorAssignment",
     "StaffMembership",
     "StaffRole",

@@ -1,15 +1,14 @@
-"""Delete directory-import previews that were never applied (run daily)."""
+"""Delete import previews (directory and diagnostics) that were never applied (run daily)."""
 
 from django.core.management.base import BaseCommand
 
+from wagtail_iom.diagnostics.importing import delete_stale_previews
 from wagtail_iom.directory.importing import delete_stale_import_previews
 
 
 class Command(BaseCommand):
-    help = (
-        "Delete directory-import previews older than WAGTAIL_IOM['IMPORT_PREVIEW_RETENTION_DAYS']."
-    )
+    help = "Delete import previews older than WAGTAIL_IOM['IMPORT_PREVIEW_RETENTION_DAYS']."
 
     def handle(self, *args, **options):
-        deleted = delete_stale_import_previews()
+        deleted = delete_stale_import_previews() + delete_stale_previews()
         self.stdout.write(f"Deleted {deleted} stale import preview(s).")
