@@ -64,6 +64,24 @@ def test_sign_up_confirms_a_seat_and_tells_the_teacher(
     )
 
 
+def test_sign_up_goes_back_to_next_without_looking_up_the_site(
+    teacher_client, teacher, resource_map, notified
+):
+    """The form's "next" is where to go back to: the event's URL (a query for the site) is
+    worked out only without it."""
+    event = make_event(resource_map, capacity=3)
+    with CaptureQueriesContext(connection) as queries:
+        response = teacher_client.post(signup_url(event), {"next": "/somewhere/"})
+    assert response["Location"] == "/somewhere/"
+    assert not [q for q in queries.captured_queries if "wagtailcore_site" in q["sql"]]
+
+    signup.cancel(Registration.objects.get(event=event, user=teacher.user))
+    for fields in ({}, {"next": "https://elsewhere.example/"}):
+        response = teacher_client.post(signup_url(event), fields)
+        assert response["Location"] == event.url
+        signup.cancel(Registration.objects.get(event=event, user=teacher.user))
+
+
 def test_a_full_event_puts_the_teacher_on_the_waiting_list_with_the_position(
     teacher_client, teacher, resource_map, notified
 ):

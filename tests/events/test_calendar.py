@@ -203,6 +203,33 @@ def test_a_missing_counter_reads_zero_and_is_created_when_moved():
     assert service.bump_feed_version() == service.feed_version() > 0
 
 
+def test_a_sign_up_moves_the_seats_version_after_its_commit_in_one_statement(
+    resource_map, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    """Every sign-up moves the one seats counter: one UPDATE, committed by itself, so that
+    simultaneous sign-ups do not hold the counter's row locked while reading it back."""
+    from tests.factories import UserFactory
+    from wagtail_iom.events import signup
+
+    event = make_event(resource_map, title="Событие", capacity=5)
+    before = service.seats_version()
+    with django_capture_on_commit_callbacks() as callbacks:
+        signup.register(event, UserFactory())
+    assert service.seats_version() == before  # not before the commit
+
+    with django_assert_num_queries(1) as queries:
+        for callback in callbacks:
+            callback()
+    assert queries.captured_queries[0]["sql"].startswith('UPDATE "wagtail_iom_feedversion"')
+    assert service.seats_version() > before
+
+
+def test_a_move_without_reading_back_creates_a_missing_counter():
+    FeedVersion.objects.filter(name=FeedVersion.SEATS).delete()
+    assert service.bump_seats_version(read_back=False) is None
+    assert service.seats_version() >= service.initial_version() - 10**6
+
+
 def test_the_counter_never_comes_back_to_an_earlier_value():
     """A database restored from a backup has an old counter; a shared cache may hold feeds
     cached under the values it had since: the next move jumps past them all."""

@@ -180,21 +180,37 @@ def test_the_database_allows_one_registration_per_person_and_event(event_factory
 def test_a_registration_written_behind_the_services_back_reads_as_already(
     event_factory, monkeypatch
 ):
-    """The savepoint fallback: a row that appears between the check and the insert."""
+    """A row that appears between the first look for the person's sign-up and the insert (the
+    same person's other submit): the insert fails on the unique constraint, nothing is left of
+    this attempt, and the row found is the sign-up."""
     event = event_factory()
     teacher = UserFactory()
-    real_pause = signup._race_pause
+    real_read = signup._own_registration
 
-    def someone_else_inserts():
+    def read_then_someone_else_inserts(event, user):
+        found = real_read(event, user)
         Registration.objects.create(event_id=event.pk, user=teacher)
-        monkeypatch.setattr(signup, "_race_pause", real_pause)
+        monkeypatch.setattr(signup, "_own_registration", real_read)
+        return found
 
-    monkeypatch.setattr(signup, "_race_pause", someone_else_inserts)
+    monkeypatch.setattr(signup, "_own_registration", read_then_someone_else_inserts)
 
     result = signup.register(event, teacher)
 
     assert result.outcome == SignupOutcome.ALREADY
     assert Registration.objects.filter(event=event, user=teacher).count() == 1
+
+
+def test_an_integrity_error_that_is_not_about_the_same_person_is_raised(event_factory, monkeypatch):
+    event = event_factory()
+
+    def insert_fails(**fields):
+        raise IntegrityError("something else")
+
+    monkeypatch.setattr(Registration.objects, "create", insert_fails)
+
+    with pytest.raises(IntegrityError):
+        signup.register(event, UserFactory())
 
 
 # What cannot be signed up for -----------------------------------------------------------------
@@ -562,7 +578,8 @@ def test_the_lock_can_be_switched_off_only_inside_the_test_hook():
 
 
 def test_the_event_row_is_locked_before_the_seats_are_counted(event_factory):
-    """On PostgreSQL the locking query must come first and lock only the event page's row."""
+    """The locking query must come first in the transaction (before the seats are counted)
+    and, on PostgreSQL, lock only the event page's row."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -571,10 +588,74 @@ def test_the_event_row_is_locked_before_the_seats_are_counted(event_factory):
     with CaptureQueriesContext(connection) as queries:
         signup.register(event, teacher)
 
-    statements = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
-    assert 'FROM "wagtail_iom_eventpage"' in statements[0]
+    sqls = [q["sql"] for q in queries.captured_queries]
+    # The transaction's start: a savepoint inside the test's transaction.
+    first = sqls[
+        next(i for i, sql in enumerate(sqls) if sql.startswith(("SAVEPOINT", "BEGIN"))) + 1
+    ]
+    assert first.startswith("SELECT") and 'FROM "wagtail_iom_eventpage"' in first
+    assert sqls.index(first) < next(i for i, sql in enumerate(sqls) if "COUNT(" in sql)
     if connection.features.has_select_for_update:
-        assert statements[0].endswith('FOR NO KEY UPDATE OF "wagtail_iom_eventpage"')
+        assert first.endswith('FOR NO KEY UPDATE OF "wagtail_iom_eventpage"')
+
+
+def statements_under_the_lock(queries):
+    """The statements run after the locking query, up to the end of its transaction (its
+    savepoint inside the test's transaction)."""
+    sqls = [q["sql"] for q in queries.captured_queries]
+    lock = next(i for i, sql in enumerate(sqls) if 'FROM "wagtail_iom_eventpage"' in sql)
+    under = []
+    for sql in sqls[lock + 1 :]:
+        if sql.startswith(("RELEASE SAVEPOINT", "COMMIT")):
+            return under
+        under.append(sql.split(" ", 1)[0] + (" COUNT" if "COUNT(" in sql else ""))
+    raise AssertionError("the transaction did not end")
+
+
+def test_only_the_seat_count_and_the_insert_run_under_the_lock(event_factory):
+    """Simultaneous sign-ups wait for each other while one holds the lock: whether the event
+    is over and whether the person is signed up already are read before it, and the insert
+    needs no savepoint of its own."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    past = datetime.date.today() - datetime.timedelta(days=3)
+    future = datetime.date.today() + datetime.timedelta(days=3)
+    event = event_factory(
+        capacity=1,
+        sessions=[
+            (past, datetime.time(10), datetime.time(12)),
+            (future, datetime.time(10), datetime.time(12)),
+        ],
+    )
+    for expected in ("confirmed", "waitlisted"):
+        with CaptureQueriesContext(connection) as queries:
+            assert signup.register(event, UserFactory()).outcome == expected
+        assert statements_under_the_lock(queries) == ["SELECT COUNT", "INSERT"]
+
+
+def test_signing_up_again_reads_the_own_row_again_under_the_lock(event_factory):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    event = event_factory(capacity=1)
+    teacher = UserFactory()
+    registration = signup.register(event, teacher).registration
+    signup.cancel(registration)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert signup.register(event, teacher).outcome == "confirmed"
+    assert statements_under_the_lock(queries) == ["SELECT", "SELECT COUNT", "UPDATE"]
+
+
+def test_a_sign_up_runs_a_fixed_number_of_queries(event_factory, django_assert_num_queries):
+    """The event over? Signed up already? Then in one transaction (a savepoint here): lock,
+    count, insert. Queries: 2 before, savepoint, 3, release; 1 for the place in the queue."""
+    event = event_factory(capacity=0)
+    UserFactory()
+    teacher = UserFactory()
+    with django_assert_num_queries(8):
+        assert signup.register(event, teacher).outcome == "waitlisted"
 
 
 def test_publishing_more_seats_moves_the_waiting_list_up():

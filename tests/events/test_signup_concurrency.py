@@ -180,8 +180,9 @@ def test_cancellations_during_promotions_and_sign_ups(event_factory, race_window
 
 @pytest.mark.parametrize("locked", [True, False], ids=["locked", "lock-off"])
 def test_one_person_submitting_five_times_gets_one_registration(event_factory, race_window, locked):
-    """With the lock the others wait and see the first row; without it, the unique constraint
-    stops the rest and the service still answers "already" rather than an IntegrityError."""
+    """With the lock the others wait, then the first row stops their insert (or they find it,
+    when they look after its commit); without it, the unique constraint stops the rest. Either
+    way the service answers "already" rather than an IntegrityError."""
     event = event_factory(capacity=10)
     teacher = UserFactory()
     calls = [lambda: signup.register(event, teacher)] * 5

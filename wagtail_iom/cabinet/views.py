@@ -65,7 +65,9 @@ def registrations(request):
 def signup_for_event(request, event_id):
     """The "Sign up" button of an event page (and of the cabinet's lists)."""
     event = get_object_or_404(access.public_events(EventPage.objects.all()), pk=event_id)
-    back = next_url(request, event.get_url(request) or reverse("wagtail_iom:cabinet"))
+    # The event's URL only when the form sent no "next" (the event page's form and the
+    # route's both do): Wagtail looks the site up for it, a query on every sign-up.
+    back = next_url(request, "") or event.get_url(request) or reverse("wagtail_iom:cabinet")
     try:
         result = signup.register(event, request.user)
     except signup.SignupError as error:

@@ -126,7 +126,7 @@ def initial_version(now=None):
     return int(now.timestamp() * 1_000_000)
 
 
-def _bump(name):
+def _bump(name, read_back=True):
     now = timezone.now()
     rows = FeedVersion.objects.filter(name=name)
 
@@ -138,6 +138,10 @@ def _bump(name):
             value=Greatest(F("value") + 1, Value(initial_version(now))), changed_at=now
         )
 
+    # Without reading back, the UPDATE alone: outside a transaction (after a commit) it
+    # commits by itself and holds the row's lock no longer than the statement runs.
+    if not read_back and move():
+        return None
     # In a transaction of its own (a savepoint inside the caller's), so that the row stays
     # locked until this move's value is read back.
     with transaction.atomic():
@@ -149,7 +153,7 @@ def _bump(name):
                     )
             except IntegrityError:
                 move()
-        return rows.values_list("value", flat=True).get()
+        return rows.values_list("value", flat=True).get() if read_back else None
 
 
 def feed_version():
@@ -171,9 +175,14 @@ def seats_version():
     return feed_versions().seats
 
 
-def bump_seats_version():
-    """A seat was taken or freed: feeds filtered by free seats are stale, others are not."""
-    return _bump(FeedVersion.SEATS)
+def bump_seats_version(read_back=True):
+    """A seat was taken or freed: feeds filtered by free seats are stale, others are not.
+
+    Returns the new value; with ``read_back=False`` nothing, and the move is one UPDATE (what
+    every sign-up runs after its commit: no transaction around it keeps the row locked while
+    the value is read back, so simultaneous sign-ups do not queue behind each other there).
+    """
+    return _bump(FeedVersion.SEATS, read_back=read_back)
 
 
 # Calendar state of sessions -------------------------------------------------------------------

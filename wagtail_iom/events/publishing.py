@@ -13,6 +13,8 @@ order that matters:
 :mod:`wagtail_iom.events.receivers` connects it, and :func:`feeds_changed`, to the signals.
 """
 
+import functools
+
 from django.db import transaction
 
 from wagtail_iom.events import emails
@@ -52,6 +54,7 @@ def seats_changed():
     on several events could deadlock with a sign-up). Moved after the change is visible, it
     still never labels old seats as new; until it moves, a few milliseconds, a free-seat feed
     may show the seats as they were a moment before. ``robust``: an earlier callback that
-    fails does not keep it from running.
+    fails does not keep it from running. One UPDATE, nothing read back: see
+    :func:`~wagtail_iom.events.calendar.bump_seats_version`.
     """
-    transaction.on_commit(bump_seats_version, robust=True)
+    transaction.on_commit(functools.partial(bump_seats_version, read_back=False), robust=True)
