@@ -72,6 +72,8 @@ DEFAULTS = {
     "PERSONAL_ID_HASH_KEY": None,
     # Teachers invited by an import: their link to set a password works for this many days.
     "INVITATION_DAYS": 14,
+    # How long the link to a teacher's "My data" file works; the file is deleted afterwards.
+    "PERSONAL_DATA_EXPORT_DAYS": 7,
     # Attendance uploads (lists of attendees' e-mails): the largest file accepted, in bytes.
     "ATTENDANCE_UPLOAD_MAX_SIZE": 1024 * 1024,
     # Evidence a teacher attaches to a route step (a scan, a photo, a certificate): the largest

@@ -16,6 +16,7 @@ from wagtail_iom.accounts import emails as account_emails
 from wagtail_iom.diagnostics import importing as diagnostics_import
 from wagtail_iom.directory.importing import delete_stale_import_previews
 from wagtail_iom.events import emails as event_emails
+from wagtail_iom.privacy import exports as personal_data_exports
 from wagtail_iom.routes import emails as route_emails
 
 # A mail server that is down or refuses for a while: try again later, up to about an hour.
@@ -92,3 +93,15 @@ def notify_route_status(route_id, transition_id, language=None):
     """A route was sent for approval or approved: e-mail its PDF to the school heads of the
     teacher's school and the methodists of the teacher's municipality (each once)."""
     return route_emails.send_route_status(route_id, transition_id, language=language)
+
+
+@shared_task(name="wagtail_iom.build_personal_data_export")
+def build_personal_data_export(export_id):
+    """A teacher's "My data" file; an export already built (or failed) is left as it is."""
+    return personal_data_exports.build_export(export_id)
+
+
+@shared_task(name="wagtail_iom.delete_expired_personal_data_exports")
+def delete_expired_personal_data_exports():
+    """Periodic (daily): delete the "My data" files whose link has expired."""
+    return personal_data_exports.delete_expired_exports()

@@ -11,6 +11,7 @@ from wagtail_iom.attendance import views as cabinet_attendance
 from wagtail_iom.cabinet import views as cabinet
 from wagtail_iom.diagnostics import views as cabinet_competencies
 from wagtail_iom.people import views as cabinet_profile
+from wagtail_iom.privacy import views as privacy
 from wagtail_iom.routes import views as cabinet_routes
 
 app_name = "wagtail_iom"
@@ -40,6 +41,12 @@ urlpatterns = [
         name="certificate",
     ),
     path("cabinet/calendar/", cabinet.calendar_settings, name="cabinet_calendar"),
+    path("cabinet/my-data/", privacy.my_data, name="cabinet_my_data"),
+    path(
+        "cabinet/my-data/<str:token>/",
+        privacy.download,
+        name="cabinet_my_data_download",
+    ),
     path("calendar/<str:token>/", cabinet.personal_feed, name="personal_feed"),
     path("events/<iom_id:event_id>/signup/", cabinet.signup_for_event, name="event_signup"),
     # The teacher's routes.

@@ -161,6 +161,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "wagtail_iom.clear_import_previews",
         "schedule": 24 * 60 * 60,
     },
+    "wagtail-iom-delete-expired-personal-data-exports": {
+        "task": "wagtail_iom.delete_expired_personal_data_exports",
+        "schedule": 24 * 60 * 60,
+    },
     # Reminders the day before an event: hourly, so that each timezone's morning is caught.
     "wagtail-iom-day-before-reminders": {
         "task": "wagtail_iom.send_day_before_reminders",

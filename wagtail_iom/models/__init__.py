@@ -61,12 +61,15 @@ from wagtail_iom.people.models import (
     FurtherEducationKind,
     MentoringRole,
     PendingTeacherName,
+    PersonalDataAccess,
+    PersonalDataAccessAction,
     PersonalDataConsent,
     ProfessionalRequest,
     QualificationCategory,
     RegionalProject,
     TeacherProfile,
 )
+from wagtail_iom.privacy.models import PersonalDataExport, PersonalDataExportStatus
 from wagtail_iom.routes.models import (
     Route,
     RouteComment,
@@ -100,7 +103,11 @@ __all__ = [
     "School",
     "SchoolKind",
     "PendingTeacherName",
+    "PersonalDataAccess",
+    "PersonalDataAccessAction",
     "PersonalDataConsent",
+    "PersonalDataExport",
+    "PersonalDataExportStatus",
     "TeacherProfile",
     "PendingConfirmation",
     "Invitation",

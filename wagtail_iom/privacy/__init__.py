@@ -1,0 +1,1 @@
+"""Personal data under 152-FZ: the teacher's own data export ("My data")."""

@@ -1,0 +1,54 @@
+"""A teacher's export of everything the site holds about them (152-FZ, art. 14)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class PersonalDataExportStatus(models.TextChoices):
+    PENDING = "pending", _("Being prepared")
+    READY = "ready", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class PersonalDataExport(models.Model):
+    """One request of a teacher for their data, built by a Celery task into a ZIP file.
+
+    At most one request per person is being prepared at a time (a partial unique constraint):
+    a second click while one is built gets that one. The file is deleted when the link expires.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="iom_personal_data_exports",
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=PersonalDataExportStatus.choices,
+        default=PersonalDataExportStatus.PENDING,
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("prepared at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("link expires at"), null=True, blank=True)
+    file = models.FileField(
+        _("file"), upload_to="wagtail_iom/personal-data/", blank=True, max_length=255
+    )
+
+    class Meta:
+        verbose_name = _("personal data export")
+        verbose_name_plural = _("personal data exports")
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status="pending"),
+                name="iom_one_pending_personal_data_export",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.get_status_display()}, {self.requested_at:%d.%m.%Y %H:%M}"
