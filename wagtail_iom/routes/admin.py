@@ -283,6 +283,7 @@ def route_edit_handler():
                     ),  # fmt: skip
                     FieldPanel("goal"),
                     FieldPanel("tasks"),
+                    FieldPanel("self_education_topic"),
                 ],
                 heading=_("Route"),
             ),
