@@ -589,3 +589,70 @@ def test_the_compact_pdf_never_ends_with_only_the_signatures(resource_map, tmp_p
 
         assert "Date of developing the route" in last
         assert any(cell in last for cell in cells), (rows, last)
+
+
+#: The English messages of the forms' words and the Russian words they must translate to.
+FORM_WORDS = [
+    *zip(
+        MAP_COLUMNS,
+        [
+            "Этап",
+            "Уровень",
+            "Образовательные мероприятия и события",
+            "Формы и форматы",
+            "Сроки",
+            "Планируемые результаты и формы их предъявления",
+            "Профессиональные компетенции, на формирование или развитие которых нацелено "
+            "мероприятие",
+            "Отметка о выполнении",
+        ],
+        strict=True,
+    ),
+    *zip(
+        COMPACT_COLUMNS,
+        [
+            "Профессиональные дефициты / Задачи на предстоящий период",
+            "Образовательные задачи",
+            "Действия, мероприятия по реализации образовательных задач",
+            "Примерное время, разбитое по этапам (дд.мм.гг)",
+            "Форма предъявления результата",
+        ],
+        strict=True,
+    ),
+    *zip(
+        PROGRAMME_COLUMNS,
+        [
+            "№",
+            "Компетенции",
+            "Ведущие задачи по развитию профессиональной компетентности",
+            "ТФ*",
+            "Необходимые знания и умения",
+            "Что предполагается для этого сделать",
+            "Ожидаемый результат",
+            "Срок реализации задач",
+        ],
+        strict=True,
+    ),
+    ("Teaching employee", "Педагогический работник"),
+    ("Head of the school", "Руководитель ОО"),
+    ("Responsible in the municipality", "Ответственный в МО"),
+    ("Tutor of the centre", "Тьютор ЦНППМ"),
+    ("Date of developing the route", "Дата разработки ИОМ"),
+    (
+        "Programme of the teacher's professional development in the period between courses",
+        "Программа профессионального развития педагога в межкурсовой период",
+    ),
+]
+
+
+@pytest.mark.parametrize(("english", "russian"), FORM_WORDS, ids=[e for e, _r in FORM_WORDS])
+def test_the_russian_translation_prints_the_forms_words(english, russian):
+    """Once translated, a form's header is the regulation's own words. Skipped while the
+    message has no Russian translation yet."""
+    from django.utils import translation
+
+    with translation.override("ru"):
+        translated = translation.pgettext("route form", english)
+    if translated == english:
+        pytest.skip("not translated yet")
+    assert translated == russian

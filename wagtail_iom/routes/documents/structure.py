@@ -505,7 +505,8 @@ class _Data:
                     if event is None
                     else str(UNAVAILABLE_EVENT)
                 )
-                text.level = value.get("level") or ""
+                # A hidden event's level says nothing the teacher may not see.
+                text.level = value.get("level") or (event.level if event is not None else "")
                 text.form = value.get("form") or ""
             else:
                 text.what = event.title
