@@ -54,7 +54,11 @@ def structure_rows(document):
         if not table.rows:
             continue
         rows = [list(table.columns)] if table.header else []
-        rows += [row.cells[:1] if row.group else row.cells for row in table.rows]
+        # A cell that spans rows is printed in the first of them only.
+        rows += [
+            row.cells[:1] if row.group else [text for _i, text, _span in row.visible]
+            for row in table.rows
+        ]
         tables.append([[normalise(cell) for cell in row] for row in rows])
     return tables
 
@@ -75,14 +79,16 @@ def html_rows(html):
 def docx_rows(content):
     tables = []
     for table in docx.Document(io.BytesIO(content)).tables:
-        rows = []
+        # The cells met so far, kept alive so that their ids stay theirs.
+        rows, seen = [], {}
         for row in table.rows:
-            cells, seen = [], set()
+            cells = []
             for cell in row.cells:
-                # A merged (group) row repeats the same cell across the grid.
+                # A merged cell (a group row across the grid, a stage down its levels) is
+                # repeated in every position it covers: it counts where it starts.
                 if id(cell._tc) in seen:
                     continue
-                seen.add(id(cell._tc))
+                seen[id(cell._tc)] = cell._tc
                 cells.append(normalise(cell.text))
             rows.append(cells)
         tables.append(rows)

@@ -61,11 +61,34 @@ class Row:
 
     cells: list[str]
     group: bool = False
+    #: Cells that span this row and the next ones: {cell index: number of rows}.
+    spans: dict[int, int] = field(default_factory=dict)
+    #: Indices of the cells a span from a row above covers (their text is not printed).
+    covered: frozenset[int] = frozenset()
 
     @property
     def blank(self) -> bool:
         """A row left to be filled in by hand."""
         return not self.group and not any(self.cells)
+
+    @property
+    def visible(self) -> list[tuple[int, str, int]]:
+        """(index, text, rows spanned) of the cells printed in this row."""
+        return [
+            (index, text, self.spans.get(index, 1))
+            for index, text in enumerate(self.cells)
+            if index not in self.covered
+        ]
+
+
+def _merge_down(rows, index):
+    """The cell ``index`` of ``rows`` printed once, spanning them all (the form's merged
+    cells: a stage over its levels, a level over its steps)."""
+    if len(rows) < 2:
+        return
+    rows[0].spans[index] = len(rows)
+    for row in rows[1:]:
+        row.covered = row.covered | {index}
 
 
 @dataclass
@@ -923,6 +946,7 @@ def _map_table(data) -> Table:
     for stage in stages:
         label = STAGE_LABELS.get(stage, stage)
         stage_cell = _lines(f"{label}:", STAGE_DESCRIPTIONS.get(stage, ""))
+        stage_rows = []
         # The five levels, then steps whose level is not known (an event step whose event
         # was deleted before a level was set): they still print, in a row of their own.
         levels = [*MAP_LEVELS, ""]
@@ -931,6 +955,7 @@ def _map_table(data) -> Table:
             if not texts and not level:
                 continue
             level_cell = str(MAP_LEVELS.get(level, ""))
+            level_rows = []
             for text in texts or [None]:
                 cells = (
                     [
@@ -944,8 +969,12 @@ def _map_table(data) -> Table:
                     if text is not None
                     else [""] * 6
                 )
-                table.rows.append(Row([stage_cell, level_cell, *cells]))
+                level_rows.append(Row([stage_cell, level_cell, *cells]))
                 stage_cell = level_cell = ""
+            _merge_down(level_rows, 1)
+            stage_rows += level_rows
+        _merge_down(stage_rows, 0)
+        table.rows += stage_rows
     return table
 
 
