@@ -1291,12 +1291,13 @@ def _competency_groups(data) -> dict:
         headings.append((None, _("Steps without a targeted competency")))
     for number, (key, name) in enumerate(headings, start=1):
         first = [f"{number}", name]
+        group_rows = []
         for text in placed.get(key) or [None]:
             if text is None:
                 # The form pre-prints every group; an empty row is filled in by hand.
-                table.rows.append(Row([*first, *[""] * 6]))
+                group_rows.append(Row([*first, *[""] * 6]))
                 continue
-            table.rows.append(
+            group_rows.append(
                 Row(
                     [
                         *first,
@@ -1310,6 +1311,9 @@ def _competency_groups(data) -> dict:
                 )
             )
             first = ["", ""]
+        _merge_down(group_rows, 0)
+        _merge_down(group_rows, 1)
+        table.rows += group_rows
     return {
         # Translators: the regulation's words (004): «Программа профессионального развития
         # педагога в межкурсовой период»
