@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 from django.test import override_settings
 
-from wagtail_iom.checks import check_axes, check_iom_settings
+from wagtail_iom.checks import check_axes, check_iom_settings, check_programme_group_codes
 from wagtail_iom.conf import DEFAULTS, iom_settings
 
 
@@ -64,6 +64,31 @@ def test_account_settings_are_checked():
         assert [e.id for e in check_iom_settings(None)] == ["wagtail_iom.E004"]
     with override_settings(WAGTAIL_IOM={"EVENT_KINDS_EXTRA": [("x", "X", "space")]}):
         assert [e.id for e in check_iom_settings(None)] == ["wagtail_iom.E005"]
+
+
+def test_a_programme_group_mapping_onto_an_unknown_group_fails_the_check():
+    mapping = {**DEFAULTS["ROUTE_PROGRAMME_GROUPS"], "digital": "technological"}
+    with override_settings(WAGTAIL_IOM={"ROUTE_PROGRAMME_GROUPS": mapping}):
+        (error,) = check_iom_settings(None)
+        assert error.id == "wagtail_iom.E012"
+        assert "'digital'" in error.msg and "'technological'" in error.msg
+        assert "subject, methodical, psychological, communicative" in error.hint
+        with pytest.raises(SystemCheckError, match="technological"):
+            call_command("check")
+    with override_settings(WAGTAIL_IOM={"ROUTE_PROGRAMME_GROUPS": ["subject"]}):
+        assert [e.id for e in check_iom_settings(None)] == ["wagtail_iom.E012"]
+
+
+@pytest.mark.django_db
+def test_a_programme_group_mapping_of_a_group_not_in_the_framework_fails_the_database_check():
+    assert check_programme_group_codes(None, databases=["default"]) == []
+    mapping = {"subject": "subject", "robotics": "methodical"}
+    with override_settings(WAGTAIL_IOM={"ROUTE_PROGRAMME_GROUPS": mapping}):
+        (error,) = check_programme_group_codes(None, databases=["default"])
+        assert error.id == "wagtail_iom.E013" and "'robotics'" in error.msg
+        assert "methodical" in error.hint
+        # Without the database (a plain manage.py check) the framework is not read.
+        assert check_programme_group_codes(None, databases=None) == []
 
 
 def test_the_deprecated_login_keys_are_reported_with_what_replaces_them():

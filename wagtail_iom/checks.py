@@ -171,7 +171,64 @@ def _check_routes(user):
                 id="wagtail_iom.E009",
             )
         )
+    errors.extend(_check_programme_groups(user))
     return errors
+
+
+def _check_programme_groups(user):
+    from wagtail_iom.routes.documents.structure import PROGRAMME_GROUPS
+
+    mapping = user.get("ROUTE_PROGRAMME_GROUPS", DEFAULTS["ROUTE_PROGRAMME_GROUPS"])
+    hint = "The programme's groups are: " + ", ".join(PROGRAMME_GROUPS) + "."
+    if not isinstance(mapping, dict):
+        return [
+            Error(
+                f"{SETTING_NAME}['ROUTE_PROGRAMME_GROUPS'] must be a dict of framework group "
+                f"codes to programme groups, not {type(mapping).__name__}.",
+                hint=hint,
+                id="wagtail_iom.E012",
+            )
+        ]
+    return [
+        Error(
+            f"{SETTING_NAME}['ROUTE_PROGRAMME_GROUPS'] maps {code!r} onto an unknown group "
+            f"of the programme: {group!r}.",
+            hint=hint,
+            id="wagtail_iom.E012",
+        )
+        for code, group in mapping.items()
+        if group not in PROGRAMME_GROUPS
+    ]
+
+
+@register(Tags.database)
+def check_programme_group_codes(app_configs, databases=None, **kwargs):
+    """The framework's groups are data: the codes the setting names are compared with them
+    when the database is checked (``manage.py check --database default``, and ``migrate``)."""
+    mapping = iom_settings.ROUTE_PROGRAMME_GROUPS
+    if (
+        not databases
+        or not isinstance(mapping, dict)
+        or mapping == DEFAULTS["ROUTE_PROGRAMME_GROUPS"]
+    ):
+        return []
+    from django.db import DatabaseError
+
+    group_model = apps.get_model("wagtail_iom", "CompetencyGroup")
+    try:
+        known = set(group_model.objects.values_list("code", flat=True))
+    except DatabaseError:  # not migrated yet
+        return []
+    return [
+        Error(
+            f"{SETTING_NAME}['ROUTE_PROGRAMME_GROUPS'] names a group that is not in the "
+            f"competency framework: {code!r}.",
+            hint="Known group codes: " + ", ".join(sorted(known)) + ".",
+            id="wagtail_iom.E013",
+        )
+        for code in mapping
+        if code not in known
+    ]
 
 
 # django-axes ------------------------------------------------------------------------------

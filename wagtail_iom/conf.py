@@ -85,6 +85,20 @@ DEFAULTS = {
     "ROUTE_MIN_MONTHS": 1,
     "ROUTE_MAX_MONTHS": 36,
     "ROUTE_DEFAULT_LAYOUT": "full",
+    # The programme by competency groups (layout "competency_groups", seed 004) has four
+    # groups: "subject", "methodical", "psychological", "communicative". This maps the codes
+    # of the framework's groups onto them; a framework group left out prints after the four,
+    # under its own name.
+    "ROUTE_PROGRAMME_GROUPS": {
+        "subject": "subject",
+        "meta-subject": "methodical",
+        "methodical": "methodical",
+        "digital": "methodical",
+        "psychological-pedagogical": "psychological",
+        "inclusive": "psychological",
+        "upbringing": "psychological",
+        "communicative": "communicative",
+    },
 }
 
 

@@ -107,6 +107,7 @@ def event_step(event, **value):
             "event": event.pk,
             "level": value.pop("level", "regional"),
             "form": value.pop("form", "семинар, очно"),
+            "task": value.pop("task", "Освоить смысловое чтение"),
             "planned_result": value.pop("planned_result", "Технологическая карта урока"),
             "result_presentation": value.pop("result_presentation", "Открытый урок"),
             "competencies": value.pop("competencies", [str(competency("METH-1").pk)]),
@@ -193,10 +194,27 @@ def make_events(resource_map, count=3):
     ]
 
 
-def make_route(teacher, events, extra_steps=0, **fields):
+def task_row_step(number):
+    return {
+        "type": "task_row",
+        "id": step_id(),
+        "value": {
+            "deficit": f"Дефицит № {number}: оценивание образовательных результатов",
+            "level": "school",
+            "educational_task": f"Задача № {number}: освоить критериальное оценивание",
+            "actions": "Семинар в ОО\nПосещение уроков коллег\nРазработка оценочных листов",
+            "starts_on": (TODAY + datetime.timedelta(days=10)).isoformat(),
+            "deadline": (TODAY + datetime.timedelta(days=40)).isoformat(),
+            "result_form": "Выступление на педсовете",
+        },
+    }
+
+
+def make_route(teacher, events, extra_steps=0, task_rows=0, **fields):
     """A route of ``teacher`` with each kind of step, plus ``extra_steps`` more steps (events
-    and self-education in turn) spread over the stages."""
+    and self-education in turn) spread over the stages and ``task_rows`` more task rows."""
     stages = {code: [] for code in RouteStage.ORDER}
+    stages[RouteStage.DESIGN] += [task_row_step(n) for n in range(1, task_rows + 1)]
     stages[RouteStage.DIAGNOSTIC_MOTIVATIONAL].append(self_education_step("Самодиагностика"))
     stages[RouteStage.DESIGN] += other_steps(events)
     stages[RouteStage.IMPLEMENTATION].append(event_step(events[0]))

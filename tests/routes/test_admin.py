@@ -206,6 +206,7 @@ def endpoints(route, event):
         ("post", url("refresh_snapshot", pk), {}),
         ("post", url("add_step", pk), {"event": event.pk, "stage": "design"}),
         ("post", url("comment", pk), {"text": "Замечание"}),
+        ("post", url("recommendations", pk), {"further_support": "Чужое"}),
         ("get", reverse("wagtail_iom_route_chooser:chosen", args=[pk]), None),
         ("get", bulk, None),
         ("post", bulk, {}),
@@ -378,6 +379,42 @@ def test_a_methodist_reads_and_comments_but_cannot_edit(client, world):
     other = world["routes"]["b"]
     assert client.post(url("comment", other.pk), {"text": "x"}).status_code == 404
     assert not RouteComment.objects.filter(route=other).exists()
+
+
+@pytest.mark.parametrize("status", [RouteStatus.DEVELOPMENT, RouteStatus.COMPLETED])
+def test_a_methodist_of_the_municipality_writes_the_recommendations(client, world, status):
+    """Section 4 «заполняется куратором / тьютором / муниципальным методистом» (000)."""
+    route = world["routes"]["a"]
+    set_status(route, status)
+    login(client, world["methodist"])
+    revisions = route.revisions.count()
+
+    inspect = client.get(url("inspect", route.pk))
+    assert 'id="iom-route-recommendations-form"' in inspect.content.decode()
+    data = {
+        "further_support": "Участие в конкурсе «Педагог года»",
+        "self_and_non_formal_education": "Вебинары ЦНППМ",
+        "sources": "Журнал «Математика в школе»",
+    }
+    response = client.post(url("recommendations", route.pk), data)
+
+    assert response.status_code == 302
+    route.refresh_from_db()
+    assert (route.further_support, route.self_and_non_formal_education, route.sources) == (
+        data["further_support"],
+        data["self_and_non_formal_education"],
+        data["sources"],
+    )
+    assert route.revisions.count() == revisions + 1
+    # Nothing else of the route is theirs to change.
+    assert route.goal == "" and route.status == status
+    # Not the route of another municipality, and not the school head.
+    other = world["routes"]["b"]
+    assert client.post(url("recommendations", other.pk), data).status_code == 404
+    login(client, world["school_head"])
+    assert refused(client.post(url("recommendations", route.pk), {"sources": "Нет"}))
+    route.refresh_from_db()
+    assert route.sources == data["sources"]
 
 
 def test_a_methodist_audits_a_completed_route(client, world):

@@ -1,5 +1,6 @@
 """The printed route: one structure per layout, and the HTML, PDF and Word files made from it."""
 
+import copy
 import io
 import subprocess
 
@@ -12,13 +13,14 @@ from django.test.utils import CaptureQueriesContext
 from tests.routes.documents_data import (
     ACTIVITY,
     EVENT_TITLE,
+    competency,
     make_events,
     make_rich_teacher,
     make_route,
     mark_done,
 )
 from wagtail_iom.models import (
-    CompetencyGroup,
+    Competency,
     Route,
     RouteLayout,
     RouteStatus,
@@ -52,7 +54,11 @@ def structure_rows(document):
         if not table.rows:
             continue
         rows = [list(table.columns)] if table.header else []
-        rows += [row.cells[:1] if row.group else row.cells for row in table.rows]
+        # A cell that spans rows is printed in the first of them only.
+        rows += [
+            row.cells[:1] if row.group else [text for _i, text, _span in row.visible]
+            for row in table.rows
+        ]
         tables.append([[normalise(cell) for cell in row] for row in rows])
     return tables
 
@@ -73,14 +79,16 @@ def html_rows(html):
 def docx_rows(content):
     tables = []
     for table in docx.Document(io.BytesIO(content)).tables:
-        rows = []
+        # The cells met so far, kept alive so that their ids stay theirs.
+        rows, seen = [], {}
         for row in table.rows:
-            cells, seen = [], set()
+            cells = []
             for cell in row.cells:
-                # A merged (group) row repeats the same cell across the grid.
+                # A merged cell (a group row across the grid, a stage down its levels) is
+                # repeated in every position it covers: it counts where it starts.
                 if id(cell._tc) in seen:
                     continue
-                seen.add(id(cell._tc))
+                seen[id(cell._tc)] = cell._tc
                 cells.append(normalise(cell.text))
             rows.append(cells)
         tables.append(rows)
@@ -130,53 +138,126 @@ def test_the_full_layout_has_the_four_sections_and_four_signatures(route):
     # Diagnostics: METH-1 scored 30 is a deficit, SUBJ-1 scored 90 a proficit.
     (result,) = tables["diagnostics"].rows
     assert "METH-1" in result.cells[3] and "SUBJ-1" in result.cells[4]
-    # The development map: a group row per stage in the cycle's order, the done mark filled.
-    stages = [row.cells[0] for row in tables["development_map"].rows if row.group]
-    assert len(stages) == 4
-    done = [row for row in tables["development_map"].rows if not row.group and row.cells[-1]]
-    assert [ACTIVITY in row.cells[1] for row in done] == [True]
-    # Section 4 from the route.
+    # The development map: the stage column names the four stages in the cycle's order, the
+    # done mark filled.
+    stages = [row.cells[0] for row in tables["development_map"].rows if row.cells[0]]
+    assert [stage.split(":")[0] for stage in stages] == [
+        "Diagnostic-motivational stage",
+        "Design stage",
+        "Implementation stage",
+        "Reflexive stage",
+    ]
+    done = [row for row in tables["development_map"].rows if row.cells[-1]]
+    assert [ACTIVITY in row.cells[2] for row in done] == [True]
+    # Section 4 from the route, under the note on who fills it in.
     recommendations = document.sections[3].blocks
-    assert "«Учитель года»" in recommendations[0].text
+    assert recommendations[0].text == "* filled in by the curator / tutor / municipal methodist"
+    assert "«Учитель года»" in recommendations[1].text
 
 
-def test_the_compact_table_has_a_row_per_step(route):
+def test_the_compact_table_has_a_row_per_deficit(route):
+    route.self_education_topic = "Формирующее оценивание на уроках математики"
+    route.save()
     document = route_document(route, RouteLayout.COMPACT)
     tasks = next(table for table in document.tables() if table.key == "tasks")
 
-    assert len(tasks.rows) == 7  # every step of make_route
-    assert [row.cells[0] for row in tasks.rows] == [str(n) for n in range(1, 8)]
-    task_row = next(row for row in tasks.rows if row.cells[1] == "Проектирование урока")
-    assert task_row.cells[2:4] == ["Освоить конструктор урока", "Посещение уроков коллег"]
-    assert task_row.cells[5] == "Портфолио"
+    # The deficits of section 2 (METH-1 scored 30, COMM-1 45; the weakest first), the task
+    # row, then the steps that address no deficit.
+    assert [row.cells[0].split("\n")[0] for row in tasks.rows] == [
+        f"1. METH-1 {competency('METH-1').name}",
+        f"2. COMM-1 {competency('COMM-1').name}",
+        "3. Проектирование урока",
+        "4. Other tasks for the coming period",
+    ]
+    methodical, communicative, task_row, others = (row.cells for row in tasks.rows)
+    # The steps that target a deficit are listed in its row, with their results and dates.
+    assert methodical[1:3] == ["Освоить смысловое чтение", f"– {EVENT_TITLE}"]
+    assert methodical[3].startswith("Implementation stage: ")
+    assert methodical[4] == "Открытый урок"
+    assert communicative[2].startswith("– Mentoring, mentor: Сидорова Анна Ивановна")
+    assert task_row[1:3] == ["Освоить конструктор урока", "Посещение уроков коллег"]
+    assert task_row[3].startswith("Design stage: ") and task_row[4] == "Портфолио"
+    assert [line for line in others[2].splitlines() if line.startswith("– ")] == [
+        "– Самодиагностика",
+        "– One of: Семинар «Смысловое чтение»; Вебинар № 1",
+        "– Цифровая дидактика",
+        f"– {ACTIVITY}",
+    ]
     card = next(table for table in document.tables() if table.key == "teacher")
     assert card.rows[0].cells[1] == TEACHER_NAME
-    assert any(ACTIVITY in row.cells[1] for row in card.rows)  # the self-education topic
+    # The self-education topic is the route's own field, not the steps' titles.
+    assert card.rows[-1].cells == [
+        "Topic of self-education",
+        "Формирующее оценивание на уроках математики",
+    ]
 
 
-def test_the_programme_groups_steps_by_competency_group(route):
-    document = route_document(route, RouteLayout.COMPETENCY_GROUPS)
+def programme_blocks(document):
+    """The programme's rows under each group: {"1. Subject": [row cells…], …}."""
     programme = next(table for table in document.tables() if table.key == "programme")
-    methodical = CompetencyGroup.objects.get(code="methodical").name
-
     blocks, current = {}, None
     for row in programme.rows:
-        if row.group:
-            current = row.cells[0].split(". ", 1)[1]
+        if row.cells[0]:
+            current = f"{row.cells[0]}. {row.cells[1]}"
             blocks[current] = []
-        else:
-            blocks[current].append(row)
+        blocks[current].append(row.cells)
+    return blocks
 
-    # Every group of the framework is listed, in its order, then the steps without one.
-    assert list(blocks)[:-1] == list(CompetencyGroup.objects.values_list("name", flat=True))
-    assert blocks[methodical] and all(
-        row.cells[0].startswith("METH-1") for row in blocks[methodical]
+
+def test_the_programme_has_the_four_groups_of_its_form(route):
+    Competency.objects.filter(code="METH-1").update(
+        labour_functions="A/01.6 Общепедагогическая функция. Обучение",
+        knowledge_and_skills="Умение проектировать урок",
     )
-    assert any(EVENT_TITLE in row.cells[3] for row in blocks[methodical])
-    # A group no step targets keeps a blank row, as the regulation's form does.
-    assert any(rows == [] or rows[0].blank for rows in blocks.values())
-    # The choice step names no competency: it is listed apart, last.
-    assert any("One of" in row.cells[3] for row in list(blocks.values())[-1])
+    document = route_document(route, RouteLayout.COMPETENCY_GROUPS)
+    blocks = programme_blocks(document)
+
+    assert document.title == (
+        "Programme of the teacher's professional development in the period between courses"
+    )
+    # The form's four groups in its order, then the steps that target no competency.
+    assert list(blocks) == [
+        "1. Subject",
+        "2. Methodical",
+        "3. Psychological",
+        "4. Communicative",
+        "5. Steps without a targeted competency",
+    ]
+    # A group no step is filed under keeps its pre-printed empty row.
+    assert blocks["1. Subject"] == [["1", "Subject", "", "", "", "", "", ""]]
+    # The digital group is filed under the methodical one (ROUTE_PROGRAMME_GROUPS).
+    methodical = blocks["2. Methodical"]
+    assert [row[5].split("\n")[0] for row in methodical] == [
+        "Цифровая дидактика",
+        EVENT_TITLE,
+    ]
+    # Labour functions and knowledge and skills come from the framework's competencies; the
+    # leading tasks are the steps' tasks, not the competencies' names.
+    event_row = methodical[1]
+    assert event_row[2] == "Освоить смысловое чтение"
+    assert event_row[3] == "A/01.6 Общепедагогическая функция. Обучение"
+    assert event_row[4] == "Умение проектировать урок"
+    assert "METH-1" not in " ".join(event_row)
+    assert any("One of" in row[5] for row in blocks["5. Steps without a targeted competency"])
+
+
+def test_the_programme_never_prints_a_step_twice(resource_map):
+    events = make_events(resource_map)
+    route = make_route(make_rich_teacher(), events)
+    roadmap = route.roadmap.raw_data
+    # A step that targets competencies of three groups is filed under the first one's.
+    step = roadmap[2]["value"]["steps"][0]
+    step["value"]["competencies"] = [
+        str(competency(code).pk) for code in ("COMM-1", "METH-1", "SUBJ-1")
+    ]
+    route.roadmap = copy.deepcopy(list(roadmap))
+    route.save()
+
+    blocks = programme_blocks(route_document(route, RouteLayout.COMPETENCY_GROUPS))
+
+    what = [row[5] for rows in blocks.values() for row in rows if row[5]]
+    assert len(what) == len(set(what)) == 7  # every step of make_route, each once
+    assert any(EVENT_TITLE in row[5] for row in blocks["4. Communicative"])
 
 
 def test_snapshots_are_used_instead_of_the_live_profile(route):
@@ -286,3 +367,298 @@ def test_queries_do_not_grow_with_the_steps(small_and_large, layout):
     assert count == _queries(large, layout)
     # Without snapshots the live profile is read too: still a handful of queries.
     assert count <= 20
+
+
+# The regulations' forms ------------------------------------------------------------------------
+#
+# Messages are read in English here; the Russian words each column and label must translate to
+# (the forms' own words) are in the translators' comments of routes/documents/structure.py.
+
+#: 000, appendix, section 3: «Этап», «Уровень», «Образовательные мероприятия и события», «Формы
+#: и форматы», «Сроки», «Планируемые результаты и формы их предъявления», «Профессиональные
+#: компетенции, на формирование или развитие которых нацелено мероприятие», «Отметка о
+#: выполнении».
+MAP_COLUMNS = [
+    "Stage",
+    "Level",
+    "Educational events and activities",
+    "Forms and formats",
+    "Dates",
+    "Planned results and the forms of presenting them",
+    "Professional competencies the event aims to form or develop",
+    "Completion mark",
+]
+#: Pre-printed under every stage: «Личностный», «Образовательной организации», «Муниципальный»,
+#: «Региональный», «Федеральный».
+MAP_LEVELS = ["Personal", "Of the school", "Municipal", "Regional", "Federal"]
+#: 003: «Профессиональные дефициты / Задачи на предстоящий период», «Образовательные задачи»,
+#: «Действия, мероприятия по реализации образовательных задач», «Примерное время, разбитое по
+#: этапам (дд.мм.гг)», «Форма предъявления результата».
+COMPACT_COLUMNS = [
+    "Professional deficits / tasks for the coming period",
+    "Educational tasks",
+    "Actions, events to carry out the educational tasks",
+    "Approximate time, broken down by stage (dd.mm.yy)",
+    "Form of presenting the result",
+]
+#: 004: «№», «Компетенции», «Ведущие задачи по развитию профессиональной компетентности»,
+#: «ТФ*», «Необходимые знания и умения», «Что предполагается для этого сделать», «Ожидаемый
+#: результат», «Срок реализации задач».
+PROGRAMME_COLUMNS = [
+    "No.",
+    "Competencies",
+    "Leading tasks of developing the professional competence",
+    "LF*",
+    "Knowledge and skills needed",
+    "What is planned to be done for it",
+    "Expected result",
+    "Deadline of the tasks",
+]
+FORM_TABLES = {
+    RouteLayout.FULL: ("development_map", MAP_COLUMNS),
+    RouteLayout.COMPACT: ("tasks", COMPACT_COLUMNS),
+    RouteLayout.COMPETENCY_GROUPS: ("programme", PROGRAMME_COLUMNS),
+}
+
+
+def form_table(document):
+    key, _columns = FORM_TABLES[document.layout]
+    return next(table for table in document.tables() if table.key == key)
+
+
+def test_the_development_map_is_the_regulations_grid(route):
+    document = route_document(route, RouteLayout.FULL)
+    table = form_table(document)
+
+    assert table.columns == MAP_COLUMNS
+    grid = [
+        (row.cells[0].split(":")[0], row.cells[1], row.cells[2].split("\n")[0])
+        for row in table.rows
+    ]
+    assert grid == [
+        ("Diagnostic-motivational stage", "Personal", "Самодиагностика"),
+        ("", "Of the school", ""),
+        ("", "Municipal", ""),
+        ("", "Regional", ""),
+        ("", "Federal", ""),
+        ("Design stage", "Personal", "Посещение уроков коллег"),  # the task row
+        ("", "Of the school", "Mentoring, mentor: Сидорова Анна Ивановна"),
+        ("", "Municipal", ""),
+        ("", "Regional", "One of: Семинар «Смысловое чтение»; Вебинар № 1"),
+        ("", "", "Цифровая дидактика"),  # the external course, at the same level
+        ("", "Federal", ""),
+        ("Implementation stage", "Personal", ""),
+        ("", "Of the school", ""),
+        ("", "Municipal", ""),
+        ("", "Regional", EVENT_TITLE),
+        ("", "Federal", ""),
+        ("Reflexive stage", "Personal", ACTIVITY),
+        ("", "Of the school", ""),
+        ("", "Municipal", ""),
+        ("", "Regional", ""),
+        ("", "Federal", ""),
+    ]
+    # Each stage says what it holds; empty levels are rows of empty cells to fill in by hand.
+    stage_cells = [row.cells[0] for row in table.rows if row.cells[0]]
+    assert all(len(cell.split("\n")) == 2 and cell.split("\n")[1] for cell in stage_cells)
+    assert ["", "", "", "", "", ""] == table.rows[1].cells[2:]
+    section = document.sections[2]
+    assert section.blocks[0].text == "* filled in jointly by the curator / tutor and the teacher"
+
+
+def test_the_signatures_and_the_date_use_the_forms_words(route):
+    document = route_document(route, RouteLayout.FULL)
+
+    # «Педагогический работник», «Руководитель ОО», «Ответственный в МО», «Тьютор ЦНППМ».
+    assert [signature.role for signature in document.signatures] == [
+        "Teaching employee",
+        "Head of the school",
+        "Responsible in the municipality",
+        "Tutor of the centre",
+    ]
+    # «Дата разработки ИОМ».
+    assert document.date_label == "Date of developing the route"
+
+
+def test_steps_saved_without_a_level_print_at_their_kinds_level(resource_map):
+    route = make_route(make_rich_teacher(), make_events(resource_map))
+    roadmap = copy.deepcopy(list(route.roadmap.raw_data))
+    for stage in roadmap:
+        for step in stage["value"]["steps"]:
+            step["value"].pop("level", None)
+            if step["type"] == "event":
+                step["value"]["level"] = ""  # the event's own level (regional) applies
+    route.roadmap = roadmap
+    route.save()
+
+    rows = form_table(route_document(route, RouteLayout.FULL)).rows
+
+    levels = {}
+    current = ""
+    for row in rows:
+        current = row.cells[1] or current
+        if row.cells[2]:
+            levels[row.cells[2].split("\n")[0]] = current
+    assert levels["Самодиагностика"] == "Personal"  # self-education
+    assert levels["Mentoring, mentor: Сидорова Анна Ивановна"] == "Of the school"
+    assert levels["Цифровая дидактика"] == "Regional"  # an external course
+    assert levels["Посещение уроков коллег"] == "Personal"  # a task row
+    assert levels[EVENT_TITLE] == "Regional"
+
+
+@pytest.mark.parametrize(
+    "step",
+    [
+        {"type": "self_education", "value": {"activity": "Чтение"}},
+        {"type": "external_course", "value": {"place": "Вуз", "programme": "Курс"}},
+        {"type": "mentoring", "value": {"mentor": "Наставник", "format": "speed"}},
+        {
+            "type": "task_row",
+            "value": {"deficit": "Дефицит", "educational_task": "Задача", "actions": "Действия"},
+        },
+    ],
+    ids=lambda step: step["type"],
+)
+def test_a_step_without_an_event_needs_a_level(step):
+    from django.core.exceptions import ValidationError
+
+    from wagtail_iom.routes.blocks import StepsBlock
+
+    block = StepsBlock()
+    value = block.to_python([{**step, "id": "step", "value": {**step["value"], "level": ""}}])
+
+    with pytest.raises(ValidationError) as error:
+        block.clean(value)
+
+    assert "level" in error.value.as_json_data()["blockErrors"][0]["blockErrors"]
+    # With a level, the same step is accepted.
+    block.clean(
+        block.to_python([{**step, "id": "step", "value": {**step["value"], "level": "school"}}])
+    )
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_html_and_docx_print_the_forms_columns(route, layout):
+    document = route_document(route, layout)
+    _key, columns = FORM_TABLES[layout]
+    expected = [normalise(cell) for cell in columns]
+
+    assert any(table[0] == expected for table in html_rows(render_html(document)))
+    assert any(table[0] == expected for table in docx_rows(render_docx(document)))
+
+
+def pdf_pages(pdf, tmp_path):
+    path = tmp_path / "route.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", "-raw", str(path), "-"], check=True, capture_output=True
+    ).stdout.decode()
+    # Narrow columns are hyphenated (U+2010 at the end of a line): join the words again.
+    text = text.replace("\u2010\n", "")
+    return [normalise(page) for page in text.split("\f") if page.strip()]
+
+
+@pytest.mark.requires_tool("pango", "pdftotext")
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_the_pdf_prints_the_forms_columns_and_rows(route, layout, tmp_path):
+    document = route_document(route, layout)
+    text = " ".join(pdf_pages(render_pdf(document), tmp_path))
+
+    _key, columns = FORM_TABLES[layout]
+    for column in columns:
+        assert normalise(column) in text
+    for row in form_table(document).rows:
+        for cell in row.cells[:2]:
+            for line in cell.splitlines()[:1]:
+                assert normalise(line) in text
+    if layout == RouteLayout.FULL:
+        # The five levels under each of the four stages, the empty ones too.
+        for level in MAP_LEVELS:
+            assert text.count(level) >= 4, level
+
+
+@pytest.mark.requires_tool("pango", "pdftotext")
+def test_the_compact_pdf_never_ends_with_only_the_signatures(resource_map, tmp_path):
+    """Whatever the length of the table, its last row goes to the page of the signatures."""
+    events = make_events(resource_map)
+    for rows in range(6, 11):
+        route = make_route(make_rich_teacher(f"t{rows}"), events, task_rows=rows)
+        document = route_document(route, RouteLayout.COMPACT)
+        cells = {
+            normalise(cell.splitlines()[0])
+            for row in form_table(document).rows
+            for cell in row.cells
+            if cell.strip()
+        }
+
+        last = pdf_pages(render_pdf(document), tmp_path)[-1]
+
+        assert "Date of developing the route" in last
+        assert any(cell in last for cell in cells), (rows, last)
+
+
+#: The English messages of the forms' words and the Russian words they must translate to.
+FORM_WORDS = [
+    *zip(
+        MAP_COLUMNS,
+        [
+            "Этап",
+            "Уровень",
+            "Образовательные мероприятия и события",
+            "Формы и форматы",
+            "Сроки",
+            "Планируемые результаты и формы их предъявления",
+            "Профессиональные компетенции, на формирование или развитие которых нацелено "
+            "мероприятие",
+            "Отметка о выполнении",
+        ],
+        strict=True,
+    ),
+    *zip(
+        COMPACT_COLUMNS,
+        [
+            "Профессиональные дефициты / Задачи на предстоящий период",
+            "Образовательные задачи",
+            "Действия, мероприятия по реализации образовательных задач",
+            "Примерное время, разбитое по этапам (дд.мм.гг)",
+            "Форма предъявления результата",
+        ],
+        strict=True,
+    ),
+    *zip(
+        PROGRAMME_COLUMNS,
+        [
+            "№",
+            "Компетенции",
+            "Ведущие задачи по развитию профессиональной компетентности",
+            "ТФ*",
+            "Необходимые знания и умения",
+            "Что предполагается для этого сделать",
+            "Ожидаемый результат",
+            "Срок реализации задач",
+        ],
+        strict=True,
+    ),
+    ("Teaching employee", "Педагогический работник"),
+    ("Head of the school", "Руководитель ОО"),
+    ("Responsible in the municipality", "Ответственный в МО"),
+    ("Tutor of the centre", "Тьютор ЦНППМ"),
+    ("Date of developing the route", "Дата разработки ИОМ"),
+    (
+        "Programme of the teacher's professional development in the period between courses",
+        "Программа профессионального развития педагога в межкурсовой период",
+    ),
+]
+
+
+@pytest.mark.parametrize(("english", "russian"), FORM_WORDS, ids=[e for e, _r in FORM_WORDS])
+def test_the_russian_translation_prints_the_forms_words(english, russian):
+    """Once translated, a form's header is the regulation's own words. Skipped while the
+    message has no Russian translation yet."""
+    from django.utils import translation
+
+    with translation.override("ru"):
+        translated = translation.pgettext("route form", english)
+    if translated == english:
+        pytest.skip("not translated yet")
+    assert translated == russian

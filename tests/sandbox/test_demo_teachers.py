@@ -81,3 +81,25 @@ def test_demo_routes_cover_every_status_and_every_kind_of_step():
 def test_loading_the_demo_sends_no_e_mail(mailoutbox):
     call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert mailoutbox == []
+
+
+def test_the_demo_framework_has_the_professional_standards_functions_and_skills():
+    from sandbox.home.demo import framework
+    from wagtail_iom.models import Competency, Route, RouteLayout
+    from wagtail_iom.routes.documents import route_document
+
+    call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    competencies = Competency.objects.filter(code__in=framework.STANDARD)
+
+    assert competencies.count() == len(framework.STANDARD)
+    for competency in competencies:
+        assert competency.labour_functions.startswith(("A/0", "B/0")), competency.code
+        assert competency.knowledge_and_skills, competency.code
+    # An editor's own words are kept when the demo is loaded again.
+    competencies.filter(code="METH-1").update(labour_functions="Своя формулировка")
+    call_command("load_demo_data", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert Competency.objects.get(code="METH-1").labour_functions == "Своя формулировка"
+    # The demo routes print them in the programme by competency groups.
+    document = route_document(Route.objects.first(), RouteLayout.COMPETENCY_GROUPS)
+    programme = next(table for table in document.tables() if table.key == "programme")
+    assert any(row.cells[3] for row in programme.rows)

@@ -299,6 +299,18 @@ def can_edit_route(user, route=None) -> bool:
     return route is None or _is_current_curator(user, route)
 
 
+def can_write_recommendations(user, route) -> bool:
+    """Section 4 (recommendations) is written by the curator / tutor or the municipal
+    methodist (000, appendix: «заполняется куратором / тьютором / муниципальным методистом»):
+    those who may edit the route, and the methodists of the teacher's municipality."""
+    if can_edit_route(user, route):
+        return True
+    if not (user and user.is_active and user.has_perm("wagtail_iom.view_route")):
+        return False
+    municipalities = {m.municipality_id for m in _role_values(user, StaffRole.MUNICIPAL_METHODIST)}
+    return route.teacher.municipality_id in municipalities
+
+
 def can_approve_route(user, route) -> bool:
     """The head of the teacher's school (or the centre head) approves a route."""
     if not (user and user.is_active and user.has_perm("wagtail_iom.approve_route")):

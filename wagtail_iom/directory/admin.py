@@ -139,7 +139,14 @@ class CompetencyViewSet(ModelViewSet):
     index_view_class = CompetencyIndexView
     list_display = ["name", "code", "group"]
     filterset_class = CompetencyFilterSet
-    list_export = ["code", "name", "group.name", "description"]
+    list_export = [
+        "code",
+        "name",
+        "group.name",
+        "description",
+        "labour_functions",
+        "knowledge_and_skills",
+    ]
     export_headings = {"group.name": gettext_lazy("Group")}
     export_filename = "competencies"
     ordering = ["group__sort_order", "sort_order"]
@@ -148,6 +155,8 @@ class CompetencyViewSet(ModelViewSet):
         FieldPanel("name"),
         FieldPanel("code"),
         FieldPanel("description"),
+        FieldPanel("labour_functions"),
+        FieldPanel("knowledge_and_skills"),
     ]
     copy_view_enabled = False
 

@@ -204,6 +204,20 @@ class Competency(index.Indexed, models.Model):
     code = models.CharField(_("code"), max_length=32, unique=True, help_text=_code_help)
     name = models.CharField(_("name"), max_length=255)
     description = models.TextField(_("description"), blank=True)
+    # The programme by competency groups (seed 004) prints these two beside each step.
+    labour_functions = models.TextField(
+        _("labour functions"),
+        blank=True,
+        help_text=_(
+            "The labour functions of the professional standard this competency serves, "
+            "e.g. “A/01.6 General pedagogical function. Teaching”."
+        ),
+    )
+    knowledge_and_skills = models.TextField(
+        _("knowledge and skills"),
+        blank=True,
+        help_text=_("The knowledge and skills the competency needs, one per line."),
+    )
     sort_order = models.PositiveIntegerField(_("order"), default=0, editable=False)
 
     sort_order_field = "sort_order"

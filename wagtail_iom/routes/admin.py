@@ -286,6 +286,7 @@ def route_edit_handler():
                     ),  # fmt: skip
                     FieldPanel("goal"),
                     FieldPanel("tasks"),
+                    FieldPanel("self_education_topic"),
                 ],
                 heading=_("Route"),
             ),
@@ -338,6 +339,7 @@ def route_urls(route):
         "refresh": reverse(viewset.get_url_name("refresh_snapshot"), args=[pk]),
         "add_step": reverse(viewset.get_url_name("add_step"), args=[pk]),
         "comment": reverse(viewset.get_url_name("comment"), args=[pk]),
+        "recommendations": reverse(viewset.get_url_name("recommendations"), args=[pk]),
     }
 
 
@@ -373,6 +375,9 @@ def route_context(request, route, *, with_suggestions=False, with_steps=False):
         "route_urls": route_urls(route),
         "can_change": can_change,
         "can_comment": access.can_comment_route(user, route),
+        # The curator writes section 4 in the editor; a methodist on the route's page.
+        "can_write_recommendations": not can_change
+        and access.can_write_recommendations(user, route),
         "transitions": transition_buttons(route, user),
         "status_history": list(route.transitions.select_related("by")),
         "route_comments": list(route.comments.select_related("author")),
@@ -920,6 +925,29 @@ class CommentView(RoutePostActionView):
         return self.back()
 
 
+class RecommendationsForm(forms.ModelForm):
+    class Meta:
+        model = Route
+        fields = ["further_support", "self_and_non_formal_education", "sources"]
+
+
+class RecommendationsView(RoutePostActionView):
+    """Section 4, for a municipal methodist of the teacher's municipality (who reads the route
+    but does not edit it): the form on the route's page saves a revision of the route."""
+
+    def post(self, request, *args, **kwargs):
+        if not access.can_write_recommendations(request.user, self.route):
+            raise PermissionDenied
+        form = RecommendationsForm(request.POST, instance=self.route)
+        if not form.is_valid():
+            messages.error(request, _("The recommendations could not be saved."))
+            return self.back()
+        route = form.save()
+        route.save_revision(user=request.user, log_action=True)
+        messages.success(request, _("The recommendations are saved."))
+        return self.back()
+
+
 class RouteTransitionLogFormatter(LogFormatter):
     label = _("Change the route's status")
 
@@ -1013,4 +1041,9 @@ class RouteViewSet(snippet_views.SnippetViewSet):
             path("refresh/<iom_id:pk>/", RefreshSnapshotView.as_view(), name="refresh_snapshot"),
             path("add-step/<iom_id:pk>/", AddStepView.as_view(), name="add_step"),
             path("comment/<iom_id:pk>/", CommentView.as_view(), name="comment"),
+            path(
+                "recommendations/<iom_id:pk>/",
+                RecommendationsView.as_view(),
+                name="recommendations",
+            ),
         ]

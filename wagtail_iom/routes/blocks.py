@@ -53,6 +53,37 @@ MENTORING_FORMATS = [
 ]
 
 
+#: The level a step of each kind starts with in the editor (000's form pre-prints the five
+#: levels under every stage). Stored steps without a level print at this level.
+DEFAULT_STEP_LEVELS = {
+    "self_education": EventLevel.PERSONAL,
+    "mentoring": EventLevel.SCHOOL,
+    "external_course": EventLevel.REGIONAL,
+    "task_row": EventLevel.PERSONAL,
+}
+
+
+def _level_block(step_type):
+    """The level of a step that has no event: required, as the development map files every
+    step under one of the five levels."""
+    return blocks.ChoiceBlock(
+        choices=EventLevel.choices,
+        label=_("Level"),
+        default=DEFAULT_STEP_LEVELS[step_type],
+        help_text=_("The level of the development map this step is printed under."),
+    )
+
+
+def _task_block():
+    """The educational task a step serves: the compact table's «Образовательные задачи» and
+    the programme's «Ведущие задачи» (the planned result stays the expected result)."""
+    return blocks.TextBlock(
+        label=_("Educational task"),
+        required=False,
+        help_text=_("The task this step serves, e.g. “Master the design of a lesson”."),
+    )
+
+
 def _event_page_chooser(**kwargs):
     return blocks.PageChooserBlock(page_type="wagtail_iom.EventPage", **kwargs)
 
@@ -82,6 +113,7 @@ class EventStepBlock(blocks.StructBlock):
         label=_("Form and format"), max_length=255, required=False,
         help_text=_("E.g. a course, in person."),
     )  # fmt: skip
+    task = _task_block()
     planned_result = blocks.TextBlock(label=_("Planned result"), required=False)
     result_presentation = blocks.CharBlock(
         label=_("How the result is presented"), max_length=255, required=False
@@ -103,6 +135,7 @@ class ChooseOneStepBlock(blocks.StructBlock):
         max_num=5,
         label=_("Events to choose from"),
     )
+    task = _task_block()
     planned_result = blocks.TextBlock(label=_("Planned result"), required=False)
     competencies = CompetenciesBlock()
     deadline = blocks.DateBlock(label=_("Choose by"), required=False)
@@ -127,8 +160,10 @@ class SelfEducationStepBlock(blocks.StructBlock):
     """Self-education: the teacher marks it done with evidence."""
 
     activity = blocks.CharBlock(label=_("Activity"), max_length=500)
+    level = _level_block("self_education")
     form = blocks.CharBlock(label=pgettext_lazy("of an activity", "Form"), max_length=255,
                             required=False)  # fmt: skip
+    task = _task_block()
     planned_result = blocks.TextBlock(label=_("Planned result"), required=False)
     competencies = CompetenciesBlock()
     deadline = blocks.DateBlock(label=_("Deadline"), required=False)
@@ -142,8 +177,10 @@ class ExternalCourseStepBlock(blocks.StructBlock):
     """A course taken outside the resource map."""
 
     place = blocks.CharBlock(label=_("Where"), max_length=500)
+    level = _level_block("external_course")
     programme = blocks.CharBlock(label=_("Programme"), max_length=500)
     hours = blocks.IntegerBlock(label=_("Hours"), min_value=1, max_value=3000, required=False)
+    task = _task_block()
     certificate = blocks.CharBlock(label=_("Certificate"), max_length=255, required=False)
     competencies = CompetenciesBlock()
     deadline = blocks.DateBlock(label=_("Deadline"), required=False)
@@ -155,10 +192,12 @@ class ExternalCourseStepBlock(blocks.StructBlock):
 
 class MentoringStepBlock(blocks.StructBlock):
     mentor = blocks.CharBlock(label=_("Mentor"), max_length=255)
+    level = _level_block("mentoring")
     format = blocks.ChoiceBlock(choices=MENTORING_FORMATS, label=_("Format of mentoring"))
     meetings = blocks.TextBlock(
         label=_("Meetings"), required=False, help_text=_("Topics and dates of the meetings.")
     )
+    task = _task_block()
     planned_result = blocks.TextBlock(label=_("Planned result"), required=False)
     competencies = CompetenciesBlock()
     deadline = blocks.DateBlock(label=_("Deadline"), required=False)
@@ -172,6 +211,7 @@ class TaskRowBlock(blocks.StructBlock):
     """One row of the compact task table: deficit → task → actions → dates → result."""
 
     deficit = blocks.CharBlock(label=_("Deficit or task"), max_length=500)
+    level = _level_block("task_row")
     educational_task = blocks.TextBlock(label=_("Educational task"))
     actions = blocks.TextBlock(label=_("Actions and events"))
     starts_on = blocks.DateBlock(label=_("From"), required=False)

@@ -70,6 +70,12 @@ class Route(RevisionMixin, index.Indexed, ClusterableModel):
 
     goal = models.TextField(_("goal of the route"), blank=True)
     tasks = models.TextField(_("tasks"), blank=True, help_text=_("One task per line."))
+    self_education_topic = models.CharField(
+        _("topic of self-education"),
+        max_length=500,
+        blank=True,
+        help_text=_("Printed in the header of the compact table."),
+    )
     roadmap = StreamField(RoadmapBlock(), verbose_name=_("development map"), blank=True)
 
     # Section 4: recommendations of the curator or the municipal methodist.

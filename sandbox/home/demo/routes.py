@@ -62,6 +62,7 @@ def _roadmap(profile, upcoming, past, start, end):
                 "event": page.pk,
                 "level": page.level,
                 "form": page.get_kind_display() if hasattr(page, "get_kind_display") else "",
+                "task": "Освоить приёмы формирующего оценивания",
                 "planned_result": result,
                 "result_presentation": "Отчёт на заседании методического объединения",
                 "competencies": [str(c.pk) for c in page.competencies.all()][:3],
@@ -76,7 +77,9 @@ def _roadmap(profile, upcoming, past, start, end):
                 "type": "self_education",
                 "value": {
                     "activity": "Самоанализ урока по карте наблюдения",
+                    "level": "personal",
                     "form": "Самообразование",
+                    "task": "Выявить свои профессиональные затруднения",
                     "planned_result": "Перечень профессиональных затруднений",
                     "competencies": deficits[:1],
                     "deadline": when(20),
@@ -87,6 +90,7 @@ def _roadmap(profile, upcoming, past, start, end):
                 "value": {
                     "deficit": "Низкий результат по компетенции"
                     + (f" {first_deficit}" if first_deficit else ""),
+                    "level": "school",
                     "educational_task": "Освоить приёмы формирующего оценивания",
                     "actions": "Семинар, взаимопосещение уроков, самообразование",
                     "starts_on": when(0),
@@ -116,6 +120,8 @@ def _roadmap(profile, upcoming, past, start, end):
                 "value": {
                     "place": "ФГАОУ ДПО «Академия Минпросвещения России»",
                     "programme": "Школа современного учителя математики",
+                    "level": "federal",
+                    "task": "Освоить современные подходы к обучению математике",
                     "hours": 36,
                     "certificate": "",
                     "competencies": deficits[:1],
@@ -126,6 +132,8 @@ def _roadmap(profile, upcoming, past, start, end):
                 "type": "mentoring",
                 "value": {
                     "mentor": "Иванова Татьяна Павловна",
+                    "level": "school",
+                    "task": "Научиться анализировать свой урок",
                     "format": "goal_oriented",
                     "meetings": "Раз в месяц: разбор посещённых уроков.",
                     "planned_result": "План самообразования на следующий год",
@@ -140,6 +148,7 @@ def _roadmap(profile, upcoming, past, start, end):
                 "type": "self_education",
                 "value": {
                     "activity": "Рефлексивное эссе о результатах маршрута",
+                    "level": "personal",
                     "form": "Портфолио",
                     "planned_result": "Эссе и портфолио в личном кабинете",
                     "deadline": end.isoformat(),
@@ -184,6 +193,7 @@ def build_routes(profiles, people):
                 tasks="Освоить приёмы формирующего оценивания.\n"
                 "Разработать комплект заданий в формате PISA.\n"
                 "Представить опыт на заседании методического объединения.",
+                self_education_topic="Формирующее оценивание на уроках математики",
                 roadmap=_roadmap(profile, upcoming, past, start, end),
                 further_support="Участие в муниципальном конкурсе «Педагог года», "
                 "работа в профессиональном сообществе учителей математики.",

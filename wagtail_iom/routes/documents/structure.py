@@ -23,7 +23,7 @@ from functools import cached_property
 from django.template.defaultfilters import floatformat
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext, pgettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext, pgettext_lazy
 
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import access
@@ -40,7 +40,7 @@ from wagtail_iom.people.models import (
     FurtherEducationKind,
     MentoringRole,
 )
-from wagtail_iom.routes.blocks import MENTORING_FORMATS, RouteStage
+from wagtail_iom.routes.blocks import DEFAULT_STEP_LEVELS, MENTORING_FORMATS, RouteStage
 from wagtail_iom.routes.models import RouteLayout, RouteStatus
 from wagtail_iom.routes.services import progress, route_steps
 
@@ -61,11 +61,34 @@ class Row:
 
     cells: list[str]
     group: bool = False
+    #: Cells that span this row and the next ones: {cell index: number of rows}.
+    spans: dict[int, int] = field(default_factory=dict)
+    #: Indices of the cells a span from a row above covers (their text is not printed).
+    covered: frozenset[int] = frozenset()
 
     @property
     def blank(self) -> bool:
         """A row left to be filled in by hand."""
         return not self.group and not any(self.cells)
+
+    @property
+    def visible(self) -> list[tuple[int, str, int]]:
+        """(index, text, rows spanned) of the cells printed in this row."""
+        return [
+            (index, text, self.spans.get(index, 1))
+            for index, text in enumerate(self.cells)
+            if index not in self.covered
+        ]
+
+
+def _merge_down(rows, index):
+    """The cell ``index`` of ``rows`` printed once, spanning them all (the form's merged
+    cells: a stage over its levels, a level over its steps)."""
+    if len(rows) < 2:
+        return
+    rows[0].spans[index] = len(rows)
+    for row in rows[1:]:
+        row.covered = row.covered | {index}
 
 
 @dataclass
@@ -223,6 +246,64 @@ STAGE_LABELS = dict(RouteStage.CHOICES)
 LEVEL_ORDER = {code: index for index, code in enumerate(EventLevel.values)}
 MENTORING_LABELS = dict(MENTORING_FORMATS)
 
+# The printed words of the regulation's forms. Each has its own context, so that its
+# translation can be the form's exact words (given in the translators' comments) without
+# changing the same English words elsewhere in the package.
+
+#: The development map's stage cell (000, appendix, section 3): the stage and what it holds.
+STAGE_DESCRIPTIONS = {
+    # Translators: the regulation's words (000, appendix, section 3): «изучение потребностей и
+    # профессиональных затруднений, которое может быть организовано в форматах самодиагностики,
+    # специальных исследований; анализ и фиксация профессиональных затруднений и дефицитов;
+    # актуализация профессионального запроса»
+    RouteStage.DIAGNOSTIC_MOTIVATIONAL: pgettext_lazy(
+        "route form",
+        "study of needs and professional difficulties, which may be organised as "
+        "self-diagnostics or special research; analysis and recording of professional "
+        "difficulties and deficits; stating the professional request",
+    ),
+    # Translators: 000 §4.3 (the appendix's table has no row of this stage): «анализ
+    # компетентностного профиля педагога; отбор материалов и ресурсов относительно
+    # профессионального запроса и выявленных профессиональных дефицитов; формирование ИОМ и
+    # выбор траектории движения педагога в избыточной ресурсной среде»
+    RouteStage.DESIGN: pgettext_lazy(
+        "route form",
+        "analysis of the teacher's competency profile; selection of materials and resources "
+        "for the professional request and the deficits found; forming the route and choosing "
+        "the teacher's path in the redundant resource environment",
+    ),
+    # Translators: the regulation's words (000, appendix, section 3): «консультационная и
+    # тьюторская поддержка при прохождении мероприятий ИОМ; перенос приобретенных
+    # профессиональных компетенций в педагогическую практику; корректировка ИОМ»
+    RouteStage.IMPLEMENTATION: pgettext_lazy(
+        "route form",
+        "consulting and tutor support while taking part in the route's events; transfer of "
+        "the competencies acquired to teaching practice; correction of the route",
+    ),
+    # Translators: the regulation's words (000, appendix, section 3): «анализ, саморефлексия
+    # эффективности реализации педагогом и тьютором / куратором; методический анализ
+    # достижения планируемых результатов»
+    RouteStage.REFLEXIVE: pgettext_lazy(
+        "route form",
+        "analysis and self-reflection of the effectiveness of the route by the teacher and "
+        "the tutor / curator; methodical analysis of reaching the planned results",
+    ),
+}
+
+#: The five levels as the development map pre-prints them under every stage.
+MAP_LEVELS = {
+    # Translators: the regulation's word: «Личностный»
+    EventLevel.PERSONAL: pgettext_lazy("route form level", "Personal"),
+    # Translators: the regulation's words: «Образовательной организации»
+    EventLevel.SCHOOL: pgettext_lazy("route form level", "Of the school"),
+    # Translators: the regulation's word: «Муниципальный»
+    EventLevel.MUNICIPAL: pgettext_lazy("route form level", "Municipal"),
+    # Translators: the regulation's word: «Региональный»
+    EventLevel.REGIONAL: pgettext_lazy("route form level", "Regional"),
+    # Translators: the regulation's word: «Федеральный»
+    EventLevel.FEDERAL: pgettext_lazy("route form level", "Federal"),
+}
+
 
 # Snapshots ------------------------------------------------------------------------------------
 #
@@ -272,6 +353,9 @@ class StepText:
     # The compact table's own columns (a task row fills them itself).
     deficit: str = ""
     educational_task: str = ""
+    #: The step's stream id and block type.
+    id: str = ""
+    kind: str = ""
 
 
 class _Data:
@@ -376,6 +460,10 @@ class _Data:
         return list(CompetencyGroup.objects.order_by("sort_order", "name", "pk"))
 
     @cached_property
+    def group_codes(self) -> dict[int, str]:
+        return {group.pk: group.code for group in self.groups}
+
+    @cached_property
     def transitions(self):
         return list(self.route.transitions.order_by("at", "pk"))
 
@@ -427,6 +515,9 @@ class _Data:
                 if pk in self.competencies
             ],
             mark=self.mark(step),
+            educational_task=value.get("task") or "",
+            id=step.id,
+            kind=kind,
         )
         if kind == "event":
             event = step.event
@@ -437,7 +528,8 @@ class _Data:
                     if event is None
                     else str(UNAVAILABLE_EVENT)
                 )
-                text.level = value.get("level") or ""
+                # A hidden event's level says nothing the teacher may not see.
+                text.level = value.get("level") or (event.level if event is not None else "")
                 text.form = value.get("form") or ""
             else:
                 text.what = event.title
@@ -450,13 +542,13 @@ class _Data:
         elif kind == "choose_one":
             titles = [self.event_title(page) for page in step.options]
             text.what = _("One of: %(events)s") % {"events": "; ".join(titles)}
-            levels = {page.level for page in step.options}
-            text.level = levels.pop() if len(levels) == 1 else ""
+            # Offered events of different levels: the map files the choice under the first
+            # one's level (the teacher's choice then prints at its own).
+            text.level = step.options[0].level if step.options else ""
             text.form = _("Choice of one event")
         elif kind == "self_education":
             text.what = value.get("activity") or ""
             text.form = value.get("form") or _("Self-education")
-            text.level = EventLevel.PERSONAL
         elif kind == "external_course":
             hours = value.get("hours")
             text.what = _lines(value.get("programme"), value.get("place"))
@@ -474,13 +566,15 @@ class _Data:
                 value.get("meetings"),
             )
             text.form = str(MENTORING_LABELS.get(value.get("format"), value.get("format") or ""))
-            text.level = EventLevel.SCHOOL
         elif kind == "task_row":
             text.what = value.get("actions") or ""
             text.dates = _period(value.get("starts_on"), value.get("deadline"))
             text.presentation = value.get("result_form") or ""
             text.deficit = value.get("deficit") or ""
             text.educational_task = value.get("educational_task") or ""
+        if kind in DEFAULT_STEP_LEVELS:
+            # Steps saved before these steps had a level print at their kind's level.
+            text.level = value.get("level") or DEFAULT_STEP_LEVELS[kind]
         return text
 
     def mark(self, step) -> str:
@@ -811,39 +905,76 @@ def _profile_table(diagnostics) -> Table:
 
 
 def _map_table(data) -> Table:
+    """The development map as the regulation's grid (000, appendix, section 3): every stage
+    with its description, and under it the five levels, each pre-printed; a level with
+    several steps has a row per step, a level with none an empty row to fill in by hand."""
     table = Table(
         key="development_map",
         caption=_("Development map by stage and level"),
         columns=[
-            _("Level"),
-            _("Educational events and activities"),
-            _("Forms and formats"),
-            _("Dates"),
-            _("Planned results and the form of presenting them"),
-            _("Competencies targeted"),
-            _("Completion mark"),
+            # Translators: the regulation's word: «Этап»
+            pgettext("route form", "Stage"),
+            # Translators: the regulation's word: «Уровень»
+            pgettext("route form", "Level"),
+            # Translators: the regulation's words: «Образовательные мероприятия и события»
+            pgettext("route form", "Educational events and activities"),
+            # Translators: the regulation's words: «Формы и форматы»
+            pgettext("route form", "Forms and formats"),
+            # Translators: the regulation's word: «Сроки»
+            pgettext("route form", "Dates"),
+            # Translators: the regulation's words: «Планируемые результаты и формы их
+            # предъявления»
+            pgettext("route form", "Planned results and the forms of presenting them"),
+            # Translators: the regulation's words: «Профессиональные компетенции, на
+            # формирование или развитие которых нацелено мероприятие»
+            pgettext(
+                "route form",
+                "Professional competencies the event aims to form or develop",
+            ),
+            # Translators: the regulation's words: «Отметка о выполнении»
+            pgettext("route form", "Completion mark"),
         ],
-        widths=[10, 22, 12, 11, 19, 17, 9],
-        empty_text=_("The development map has no steps yet."),
+        widths=[14, 9, 19, 11, 9, 15, 15, 8],
     )
-    stage = None
+    by_place: dict[tuple[str, str], list[StepText]] = {}
     for text in data.texts:
-        if text.stage != stage:
-            stage = text.stage
-            table.rows.append(Row([str(STAGE_LABELS.get(stage, stage))], group=True))
-        table.rows.append(
-            Row(
-                [
-                    _label(EventLevel, text.level),
-                    text.what,
-                    text.form,
-                    text.dates,
-                    _lines(text.result, text.presentation),
-                    _competency_lines(text.competencies),
-                    text.mark,
-                ]
-            )
-        )
+        level = text.level if text.level in MAP_LEVELS else ""
+        by_place.setdefault((text.stage, level), []).append(text)
+    stages = list(RouteStage.ORDER) + sorted(
+        {stage for stage, _level in by_place if stage not in RouteStage.ORDER}
+    )
+    for stage in stages:
+        label = STAGE_LABELS.get(stage, stage)
+        stage_cell = _lines(f"{label}:", STAGE_DESCRIPTIONS.get(stage, ""))
+        stage_rows = []
+        # The five levels, then steps whose level is not known (an event step whose event
+        # was deleted before a level was set): they still print, in a row of their own.
+        levels = [*MAP_LEVELS, ""]
+        for level in levels:
+            texts = by_place.get((stage, level), [])
+            if not texts and not level:
+                continue
+            level_cell = str(MAP_LEVELS.get(level, ""))
+            level_rows = []
+            for text in texts or [None]:
+                cells = (
+                    [
+                        text.what,
+                        text.form,
+                        text.dates,
+                        _lines(text.result, text.presentation),
+                        _competency_lines(text.competencies),
+                        text.mark,
+                    ]
+                    if text is not None
+                    else [""] * 6
+                )
+                level_rows.append(Row([stage_cell, level_cell, *cells]))
+                stage_cell = level_cell = ""
+            _merge_down(level_rows, 1)
+            stage_rows += level_rows
+        _merge_down(stage_rows, 0)
+        table.rows += stage_rows
     return table
 
 
@@ -855,10 +986,14 @@ def _signatures(data, roles) -> list[Signature]:
         "tutor": data.curator_name,
     }
     labels = {
-        "teacher": _("Teacher"),
-        "school_head": _("School head"),
-        "municipal": _("Responsible in the municipality"),
-        "tutor": _("Tutor of the centre"),
+        # Translators: the regulation's words (000, appendix): «Педагогический работник»
+        "teacher": pgettext("route form", "Teaching employee"),
+        # Translators: the regulation's words (000, appendix): «Руководитель ОО»
+        "school_head": pgettext("route form", "Head of the school"),
+        # Translators: the regulation's words (000, appendix): «Ответственный в МО»
+        "municipal": pgettext("route form", "Responsible in the municipality"),
+        # Translators: the regulation's words (000, appendix): «Тьютор ЦНППМ»
+        "tutor": pgettext("route form", "Tutor of the centre"),
     }
     return [Signature(labels[role], names[role]) for role in roles]
 
@@ -879,6 +1014,9 @@ def _full(data) -> dict:
         Paragraph(_("3. The goal to achieve on the route"), request.get("goal") or ""),
     ]
     map_blocks = [
+        # Translators: the regulation's words (000, appendix): «* заполняется совместно
+        # куратором / тьютором и педагогом»
+        Note(pgettext("route form", "* filled in jointly by the curator / tutor and the teacher")),
         Paragraph(_("Goal of the route"), route.goal),
         Paragraph(_("Tasks"), route.tasks),
         Paragraph(
@@ -911,14 +1049,22 @@ def _full(data) -> dict:
             ),
             Section(
                 "development_map",
-                _("Section 3. Map of the teacher's professional development"),
+                _("Section 3. Map of the teacher's professional development") + "*",
                 map_blocks,
                 wide=True,
             ),
             Section(
                 "recommendations",
-                _("Section 4. Recommendations"),
+                _("Section 4. Recommendations") + "*",
                 [
+                    # Translators: the regulation's words (000, appendix): «* заполняется
+                    # куратором / тьютором / муниципальным методистом»
+                    Note(
+                        pgettext(
+                            "route form",
+                            "* filled in by the curator / tutor / municipal methodist",
+                        )
+                    ),
                     Paragraph(
                         _("1. Directions of further support of professional development"),
                         route.further_support,
@@ -947,9 +1093,78 @@ def _card_table(data, key, rows) -> Table:
     )
 
 
+def _by_stage(texts, value) -> str:
+    """``value(text)`` of each step, stage by stage: "Stage: a; b" lines (003's «time,
+    broken down by stage»)."""
+    lines: dict[str, list[str]] = {}
+    for text in texts:
+        part = value(text)
+        if part and part not in lines.setdefault(text.stage, []):
+            lines[text.stage].append(part)
+    return "\n".join(
+        f"{STAGE_LABELS.get(stage, stage)}: {'; '.join(parts)}"
+        for stage, parts in lines.items()
+        if parts
+    )
+
+
+def _distinct_lines(parts) -> str:
+    seen = []
+    for part in parts:
+        if part and part not in seen:
+            seen.append(part)
+    return "\n".join(seen)
+
+
+def _compact_rows(data) -> list[list[str]]:
+    """003's rows: one per deficit of section 2 (the steps that target it listed in it), one
+    per task row (a deficit or task typed in), and one for the steps that address neither."""
+    rows = []
+    texts = [text for text in data.texts if text.kind != "task_row"]
+    listed = set()
+    for deficit in data.diagnostics.get("deficits") or []:
+        competency_id = deficit.get("competency_id")
+        steps = [t for t in texts if competency_id in {c.pk for c in t.competencies}]
+        listed.update(t.id for t in steps)
+        rows.append(
+            [
+                f"{deficit.get('code', '')} {deficit.get('name', '')}".strip(),
+                _distinct_lines(t.educational_task or t.result for t in steps),
+                _distinct_lines(f"– {t.what}" for t in steps),
+                _by_stage(steps, lambda t: t.dates),
+                _distinct_lines(t.presentation for t in steps),
+            ]
+        )
+    for text in data.texts:
+        if text.kind == "task_row":
+            rows.append(
+                [
+                    text.deficit,
+                    text.educational_task,
+                    text.what,
+                    _by_stage([text], lambda t: t.dates),
+                    text.presentation,
+                ]
+            )
+    others = [t for t in texts if t.id not in listed]
+    if others:
+        rows.append(
+            [
+                _lines(
+                    _("Other tasks for the coming period"),
+                    _competency_lines({c.pk: c for t in others for c in t.competencies}.values()),
+                ),
+                _distinct_lines(t.educational_task or t.result for t in others),
+                _distinct_lines(f"– {t.what}" for t in others),
+                _by_stage(others, lambda t: t.dates),
+                _distinct_lines(t.presentation for t in others),
+            ]
+        )
+    return rows
+
+
 def _compact(data) -> dict:
     card = data.card
-    topics = [step.value.get("activity") for step in data.steps if step.type == "self_education"]
     facts = _card_table(
         data,
         "teacher",
@@ -962,36 +1177,33 @@ def _compact(data) -> dict:
                 _("Qualification category"),
                 card.get("qualification_category", ""),
             ),
-            (_("Topic of self-education"), "\n".join(topic for topic in topics if topic)),
+            (_("Topic of self-education"), data.route.self_education_topic),
         ],
     )
     table = Table(
         key="tasks",
         caption=_("Tasks of the route"),
         columns=[
-            pgettext("number", "No."),
-            _("Professional deficits / tasks for the coming period"),
-            _("Educational tasks"),
-            _("Actions and events to carry out the tasks"),
-            _("Approximate time by stage (dd.mm.yyyy)"),
-            _("Form of presenting the result"),
+            # Translators: the regulation's words (003): «Профессиональные дефициты / Задачи
+            # на предстоящий период»
+            pgettext("route form", "Professional deficits / tasks for the coming period"),
+            # Translators: the regulation's words (003): «Образовательные задачи»
+            pgettext("route form", "Educational tasks"),
+            # Translators: the regulation's words (003): «Действия, мероприятия по реализации
+            # образовательных задач»
+            pgettext("route form", "Actions, events to carry out the educational tasks"),
+            # Translators: the regulation's words (003): «Примерное время, разбитое по этапам
+            # (дд.мм.гг)»
+            pgettext("route form", "Approximate time, broken down by stage (dd.mm.yy)"),
+            # Translators: the regulation's words (003): «Форма предъявления результата»
+            pgettext("route form", "Form of presenting the result"),
         ],
-        widths=[5, 20, 20, 23, 16, 16],
+        widths=[22, 20, 24, 17, 17],
         empty_text=_("The route has no steps yet."),
     )
-    for number, text in enumerate(data.texts, start=1):
-        table.rows.append(
-            Row(
-                [
-                    str(number),
-                    text.deficit or _competency_lines(text.competencies),
-                    text.educational_task or text.result,
-                    _lines(text.what, text.form if text.form != text.what else ""),
-                    _lines(STAGE_LABELS.get(text.stage, text.stage), text.dates),
-                    text.presentation,
-                ]
-            )
-        )
+    for number, cells in enumerate(_compact_rows(data), start=1):
+        # The form numbers its rows in the first column: «1.», «2.»…
+        table.rows.append(Row([f"{number}. {cells[0]}", *cells[1:]]))
     return {
         "title": _("Individual educational route"),
         "subtitle": _lines(
@@ -1002,6 +1214,31 @@ def _compact(data) -> dict:
         "signatures": _signatures(data, ("teacher", "school_head", "tutor")),
         "landscape": True,
     }
+
+
+#: The four groups of the programme (004), in the form's order.
+PROGRAMME_GROUPS = {
+    # Translators: the regulation's word (004): «Предметные»
+    "subject": pgettext_lazy("route form", "Subject"),
+    # Translators: the regulation's word (004): «Методические»
+    "methodical": pgettext_lazy("route form", "Methodical"),
+    # Translators: the regulation's word (004): «Психологические»
+    "psychological": pgettext_lazy("route form", "Psychological"),
+    # Translators: the regulation's word (004): «Коммуникативные»
+    "communicative": pgettext_lazy("route form", "Communicative"),
+}
+
+
+def _programme_group_keys(data, text):
+    """The one place of a step in the programme: the layout group of the framework group of
+    the first competency it targets (the setting ``ROUTE_PROGRAMME_GROUPS``); a framework
+    group the setting leaves out keeps a block of its own; None: the step targets none."""
+    if not text.competencies:
+        return None
+    group_id = text.competencies[0].group_id
+    code = data.group_codes.get(group_id)
+    mapped = (iom_settings.ROUTE_PROGRAMME_GROUPS or {}).get(code)
+    return mapped if mapped in PROGRAMME_GROUPS else ("group", group_id)
 
 
 def _competency_groups(data) -> dict:
@@ -1020,45 +1257,70 @@ def _competency_groups(data) -> dict:
         key="programme",
         caption=_("Programme by competency groups"),
         columns=[
-            _("Leading tasks of developing the competence"),
-            _("Labour functions*"),
-            _("Knowledge and skills needed"),
-            _("What is planned to be done"),
-            _("Expected result"),
-            _("Deadline"),
+            # Translators: the regulation's sign (004): «№»
+            pgettext("route form", "No."),
+            # Translators: the regulation's word (004): «Компетенции»
+            pgettext("route form", "Competencies"),
+            # Translators: the regulation's words (004): «Ведущие задачи по развитию
+            # профессиональной компетентности»
+            pgettext("route form", "Leading tasks of developing the professional competence"),
+            # Translators: the regulation's abbreviation (004): «ТФ*» (трудовые функции)
+            pgettext("route form", "LF*"),
+            # Translators: the regulation's words (004): «Необходимые знания и умения»
+            pgettext("route form", "Knowledge and skills needed"),
+            # Translators: the regulation's words (004): «Что предполагается для этого
+            # сделать»
+            pgettext("route form", "What is planned to be done for it"),
+            # Translators: the regulation's words (004): «Ожидаемый результат»
+            pgettext("route form", "Expected result"),
+            # Translators: the regulation's words (004): «Срок реализации задач»
+            pgettext("route form", "Deadline of the tasks"),
         ],
-        widths=[20, 12, 18, 22, 16, 12],
+        widths=[4, 11, 16, 12, 16, 16, 14, 11],
     )
-    by_group: dict[int | None, list] = {}
+    placed: dict = {}
     for text in data.texts:
-        groups = {c.group_id for c in text.competencies} or {None}
-        for group_id in groups:
-            by_group.setdefault(group_id, []).append(text)
-    headings = [(group.pk, group.name) for group in data.groups]
-    if None in by_group:
+        placed.setdefault(_programme_group_keys(data, text), []).append(text)
+    headings = [(key, str(label)) for key, label in PROGRAMME_GROUPS.items()]
+    # Framework groups the setting does not map, then the steps that target no competency:
+    # after the form's four groups, so that no step is left out.
+    headings += [
+        (("group", group.pk), group.name) for group in data.groups if ("group", group.pk) in placed
+    ]
+    if None in placed:
         headings.append((None, _("Steps without a targeted competency")))
-    for number, (group_id, name) in enumerate(headings, start=1):
-        table.rows.append(Row([f"{number}. {name}"], group=True))
-        texts = by_group.get(group_id, [])
-        if not texts:
-            # The regulation's form lists every group; a blank row is filled in by hand.
-            table.rows.append(Row([""] * table.column_count))
-        for text in texts:
-            own = [c for c in text.competencies if c.group_id == group_id]
-            table.rows.append(
+    for number, (key, name) in enumerate(headings, start=1):
+        first = [f"{number}", name]
+        group_rows = []
+        for text in placed.get(key) or [None]:
+            if text is None:
+                # The form pre-prints every group; an empty row is filled in by hand.
+                group_rows.append(Row([*first, *[""] * 6]))
+                continue
+            group_rows.append(
                 Row(
                     [
-                        _competency_lines(own),
-                        "",
-                        "\n".join(c.description for c in own if c.description),
+                        *first,
+                        text.educational_task,
+                        _distinct_lines(c.labour_functions for c in text.competencies),
+                        _distinct_lines(c.knowledge_and_skills for c in text.competencies),
                         _lines(text.what, text.form if text.form != text.what else ""),
                         _lines(text.result, text.presentation),
                         text.dates,
                     ]
                 )
             )
+            first = ["", ""]
+        _merge_down(group_rows, 0)
+        _merge_down(group_rows, 1)
+        table.rows += group_rows
     return {
-        "title": _("Programme of the teacher's professional development"),
+        # Translators: the regulation's words (004): «Программа профессионального развития
+        # педагога в межкурсовой период»
+        "title": pgettext(
+            "route form",
+            "Programme of the teacher's professional development in the period between courses",
+        ),
         "subtitle": _lines(
             card.get("full_name", ""), _period(data.route.starts_on, data.route.ends_on)
         ),
@@ -1070,10 +1332,13 @@ def _competency_groups(data) -> dict:
                 [
                     facts,
                     table,
+                    # Translators: the regulation's words (004): «*распределить трудовые
+                    # функции согласно формируемым компетенциям»
                     Note(
-                        _(
-                            "* Labour functions of the professional standard “Teacher”, "
-                            "distributed according to the competencies developed."
+                        pgettext(
+                            "route form",
+                            "*labour functions distributed according to the competencies "
+                            "being formed",
                         )
                     ),
                 ],
@@ -1118,7 +1383,8 @@ def route_document(route, layout=None, *, public_events_only=False) -> RouteDocu
         layout=layout,
         route_id=route.pk,
         language=translation.get_language() or "",
-        date_label=_("Date of the route"),
+        # Translators: the regulation's words (000, appendix): «Дата разработки ИОМ»
+        date_label=pgettext("route form", "Date of developing the route"),
         date=_route_date(data),
         **parts,
     )

@@ -228,7 +228,14 @@ class _DocxWriter:
             if item.blank:
                 row.height = Mm(9)
             for index, (cell, text) in enumerate(zip(row.cells, item.cells, strict=True)):
-                self._cell_text(cell, text, bold=not table.header and index == 0, size=size)
+                if index not in item.covered:
+                    self._cell_text(cell, text, bold=not table.header and index == 0, size=size)
+        # The form's merged cells (a stage over its levels): merged once every row is there.
+        offset = 1 if table.header else 0
+        for number, item in enumerate(table.rows):
+            for index, span in item.spans.items():
+                top = grid.cell(offset + number, index)
+                top.merge(grid.cell(offset + number + span - 1, index))
         for row in grid.rows:
             for cell, width in zip(row.cells, widths, strict=False):
                 cell.width = width

@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import translation
 from wagtail.models import Site
 
-from sandbox.home.demo import directory, events, routes, site, staff, teachers
+from sandbox.home.demo import directory, events, framework, routes, site, staff, teachers
 from wagtail_iom.directory.framework import load_default_framework
 from wagtail_iom.models import Competency, CompetencyGroup
 
@@ -39,6 +39,7 @@ class Command(BaseCommand):
         # The data migration loads the framework; a flushed test database has lost it.
         with translation.override(settings.LANGUAGE_CODE):
             load_default_framework(CompetencyGroup, Competency)
+        framework.fill_from_professional_standard()
         counts = directory.build_directory(options["schools_per_municipality"])
         home = site.build_site(options["host"], options["port"])
         resource_map = events.build_resource_map(home)
