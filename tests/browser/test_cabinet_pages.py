@@ -93,6 +93,7 @@ CABINET_PAGES = [
     ("registrations/", "cabinet-demo-registrations"),
     ("attended/", "cabinet-attended"),
     ("calendar/", "cabinet-calendar"),
+    ("my-data/", "cabinet-my-data"),
 ]
 
 
@@ -110,6 +111,18 @@ def test_every_cabinet_page_of_the_demo_teacher(page, demo_site, screenshot, axe
         screenshot(page, name)
     page.goto(base + "/iom/cabinet/competencies/")
     assert page.locator("svg[role=img]").count() == 1
+    # My data: ask, then (the task ran at once: no broker in the tests) download the file.
+    page.goto(base + "/iom/cabinet/my-data/")
+    page.get_by_role("button", name="Подготовить мои данные").click()
+    page.wait_for_url("**/iom/cabinet/my-data/")
+    page.reload()
+    link = page.get_by_role("link", name="Скачать мои данные (ZIP)")
+    assert link.is_visible()
+    assert axe_violations(page) == []
+    screenshot(page, "cabinet-my-data-ready")
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename.startswith("my-data-")
     page.set_viewport_size({"width": 375, "height": 800})
     page.goto(base + "/iom/cabinet/")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
