@@ -4,6 +4,7 @@ import datetime
 import zoneinfo
 
 from django.contrib.auth.models import Permission
+from wagtail.users.models import UserProfile
 
 from tests.factories import UserFactory, make_teacher
 from wagtail_iom.core.access import StaffRole
@@ -46,6 +47,10 @@ def staff(username, role=None, perms=("view_route",), **place):
         user.user_permissions.add(
             Permission.objects.get(codename=codename, content_type__app_label="wagtail_iom")
         )
+    # The admin speaks the user's language: English, the source of the messages tested.
+    profile = UserProfile.get_for_user(user)
+    profile.preferred_language = "en"
+    profile.save()
     if role:
         StaffMembership.objects.create(user=user, role=role, **place)
     return user
