@@ -162,3 +162,24 @@ def test_the_query_count_does_not_grow_with_the_routes(
     for _index in range(15):
         make_route(teacher_in(region["first"]), at(D))
     assert count() == before
+
+
+def test_the_filters_refresh_the_results_alone(client, region):
+    client.force_login(staff("head", CENTRE_HEAD))
+    page = client.get(URL).content.decode()
+    for name in ("as_of", "created_from", "created_to", "group_by", "municipality"):
+        assert f'name="{name}"' in page
+    response = client.get(
+        reverse("wagtail_iom_reports:routes_by_status_results"), {"as_of": "2021-12-15"}
+    )
+    assert response.status_code == 200
+    assert "<caption>" in response.content.decode()
+    assert "<html" not in response.content.decode()
+
+
+def test_a_school_head_is_offered_no_municipality_nor_grouping(client, region):
+    client.force_login(staff("school", SCHOOL_HEAD, school=region["school"]))
+    page = client.get(URL).content.decode()
+    assert 'name="as_of"' in page
+    assert 'name="municipality"' not in page
+    assert 'name="group_by"' not in page
