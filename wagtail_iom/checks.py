@@ -189,7 +189,7 @@ def _check_report_status_groups(user):
         + "."
     )
     if not isinstance(groups, dict) or not groups:
-        return [Error(f"{name} must be a non-empty dict.", hint=hint, id="wagtail_iom.E012")]
+        return [Error(f"{name} must be a non-empty dict.", hint=hint, id="wagtail_iom.E014")]
     errors = []
     seen = {}
     for key, group in groups.items():
@@ -202,7 +202,7 @@ def _check_report_status_groups(user):
                 Error(
                     f"{name}[{key!r}] needs a 'label' and a list of 'statuses'.",
                     hint=hint,
-                    id="wagtail_iom.E012",
+                    id="wagtail_iom.E014",
                 )
             )
             continue
@@ -212,7 +212,7 @@ def _check_report_status_groups(user):
                     Error(
                         f"{name}[{key!r}] names an unknown route status: {status!r}.",
                         hint=hint,
-                        id="wagtail_iom.E012",
+                        id="wagtail_iom.E014",
                     )
                 )
             elif status in seen:
@@ -221,7 +221,7 @@ def _check_report_status_groups(user):
                         f"{name}: the status {status!r} is in two columns, {seen[status]!r} "
                         f"and {key!r}.",
                         hint="Count each status in one column only.",
-                        id="wagtail_iom.E012",
+                        id="wagtail_iom.E014",
                     )
                 )
             else:

@@ -1,4 +1,4 @@
-"""The check of WAGTAIL_IOM["REPORT_STATUS_GROUPS"] (wagtail_iom.E012)."""
+"""The check of WAGTAIL_IOM["REPORT_STATUS_GROUPS"] (wagtail_iom.E014)."""
 
 import pytest
 
@@ -25,7 +25,7 @@ def test_an_unknown_status_is_refused(settings):
         "REPORT_STATUS_GROUPS": {"open": {"label": "Open", "statuses": ["draft"]}}
     }
     (error,) = check_iom_settings(None)
-    assert error.id == "wagtail_iom.E012"
+    assert error.id == "wagtail_iom.E014"
     assert "'draft'" in error.msg
 
 
@@ -37,7 +37,7 @@ def test_a_status_in_two_groups_is_refused(settings):
         }
     }
     (error,) = check_iom_settings(None)
-    assert error.id == "wagtail_iom.E012"
+    assert error.id == "wagtail_iom.E014"
     assert "'approved' is in two columns" in error.msg
 
 
@@ -46,4 +46,4 @@ def test_a_status_in_two_groups_is_refused(settings):
     [[], {}, {"open": "development"}, {"open": {"statuses": ["development"]}}],
 )
 def test_a_malformed_setting_is_refused(settings, groups):
-    assert ids(settings, groups) == ["wagtail_iom.E012"]
+    assert ids(settings, groups) == ["wagtail_iom.E014"]
