@@ -93,6 +93,7 @@ def check_iom_settings(app_configs, **kwargs):
         )
     errors.extend(_check_diagnostics_thresholds(user))
     errors.extend(_check_routes(user))
+    errors.extend(_check_report_status_groups(user))
     timezone_name = user.get("EVENT_DEFAULT_TIMEZONE")
     if timezone_name is not None:
         try:
@@ -229,6 +230,61 @@ def check_programme_group_codes(app_configs, databases=None, **kwargs):
         for code in mapping
         if code not in known
     ]
+
+
+def _check_report_status_groups(user):
+    """The report's columns: a mapping of keys to a label and a list of known statuses, no
+    status in two columns."""
+    from wagtail_iom.routes.models import RouteStatus
+
+    if "REPORT_STATUS_GROUPS" not in user:
+        return []
+    groups = user["REPORT_STATUS_GROUPS"]
+    name = f"{SETTING_NAME}['REPORT_STATUS_GROUPS']"
+    hint = (
+        "A dict of column keys to {'label': ..., 'statuses': [...]}; the statuses are: "
+        + ", ".join(RouteStatus.values)
+        + "."
+    )
+    if not isinstance(groups, dict) or not groups:
+        return [Error(f"{name} must be a non-empty dict.", hint=hint, id="wagtail_iom.E014")]
+    errors = []
+    seen = {}
+    for key, group in groups.items():
+        if not (
+            isinstance(group, dict)
+            and group.get("label")
+            and isinstance(group.get("statuses"), (list, tuple))
+        ):
+            errors.append(
+                Error(
+                    f"{name}[{key!r}] needs a 'label' and a list of 'statuses'.",
+                    hint=hint,
+                    id="wagtail_iom.E014",
+                )
+            )
+            continue
+        for status in group["statuses"]:
+            if status not in RouteStatus.values:
+                errors.append(
+                    Error(
+                        f"{name}[{key!r}] names an unknown route status: {status!r}.",
+                        hint=hint,
+                        id="wagtail_iom.E014",
+                    )
+                )
+            elif status in seen:
+                errors.append(
+                    Error(
+                        f"{name}: the status {status!r} is in two columns, {seen[status]!r} "
+                        f"and {key!r}.",
+                        hint="Count each status in one column only.",
+                        id="wagtail_iom.E014",
+                    )
+                )
+            else:
+                seen[status] = key
+    return errors
 
 
 # django-axes ------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ An unknown key is reported by ``manage.py check`` (``wagtail_iom.E001``).
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.translation import pgettext_lazy
 
 SETTING_NAME = "WAGTAIL_IOM"
 
@@ -98,6 +99,23 @@ DEFAULTS = {
         "inclusive": "psychological",
         "upbringing": "psychological",
         "communicative": "communicative",
+    },
+    # Reports: the columns of the "routes by status" report, in order. Each key names a
+    # column, with its heading and the route statuses it counts (routes/models.py,
+    # RouteStatus). A status belongs to at most one column; a status in none is not counted.
+    "REPORT_STATUS_GROUPS": {
+        "development": {
+            "label": pgettext_lazy("report column", "In development"),
+            "statuses": ["development", "sent_for_approval", "returned"],
+        },
+        "implementation": {
+            "label": pgettext_lazy("report column", "In implementation"),
+            "statuses": ["approved", "implementation"],
+        },
+        "completed": {
+            "label": pgettext_lazy("report column", "Completed"),
+            "statuses": ["completed", "audited"],
+        },
     },
 }
 

@@ -246,3 +246,28 @@ def end_confirmation_after_bulk_action(request, action_type, objects, action_cla
     from wagtail_iom.accounts import services as accounts
 
     accounts.end_confirmation([obj for obj in objects if isinstance(obj, get_user_model())])
+
+
+# The centre's reports (reports/admin.py), under Reports, for those who may read them.
+@hooks.register("register_admin_urls")
+def register_report_urls():
+    from django.urls import include, path
+
+    from wagtail_iom.reports import admin as reports_admin
+
+    return [
+        path(
+            "iom/reports/",
+            include(
+                (reports_admin.urlpatterns(), reports_admin.URL_NAMESPACE),
+                namespace=reports_admin.URL_NAMESPACE,
+            ),
+        )
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def register_routes_by_status_menu_item():
+    from wagtail_iom.reports.admin import routes_by_status_menu_item
+
+    return routes_by_status_menu_item()

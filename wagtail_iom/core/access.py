@@ -392,3 +392,72 @@ def teachers_proposable_by(user):
         return TeacherProfile.objects.all()
     municipalities = [m.municipality_id for m in _role_values(user, StaffRole.MUNICIPAL_METHODIST)]
     return TeacherProfile.objects.filter(municipality_id__in=municipalities)
+
+
+# Reports (reports/): counts, not people. The centre head reads the whole region, a municipal
+# methodist the own municipalities, a school head the own school; a curator reads none.
+# Staff who may view routes and hold no role at all (an institute that does not use roles)
+# read everything, as everywhere else.
+
+
+def can_read_reports(user) -> bool:
+    """Whether the user may open the reports (and which rows they see: :func:`report_scope`)."""
+    if not can_view_routes(user):
+        return False
+    return bool(
+        sees_all_teachers(user)
+        or _role_values(user, StaffRole.MUNICIPAL_METHODIST)
+        or _role_values(user, StaffRole.SCHOOL_HEAD)
+    )
+
+
+class ReportScope:
+    """What a reader's reports cover: everything (``region``), or the municipalities and
+    schools of their roles. Rows for places outside the scope are never shown."""
+
+    def __init__(self, region=False, municipality_ids=(), school_ids=()):
+        self.region = region
+        self.municipality_ids = tuple(municipality_ids)
+        self.school_ids = tuple(school_ids)
+
+    def teachers(self):
+        """A Q over TeacherProfile for the teachers counted."""
+        if self.region:
+            return Q()
+        return Q(municipality_id__in=self.municipality_ids) | Q(school_id__in=self.school_ids)
+
+    @property
+    def by_municipality(self) -> bool:
+        """Whether rows per municipality make sense: a school head alone reads one school,
+        never a municipality's total."""
+        return self.region or bool(self.municipality_ids)
+
+
+def report_scope(user):
+    """The reader's :class:`ReportScope`; None for those who may not read reports."""
+    if not can_read_reports(user):
+        return None
+    if sees_all_teachers(user):
+        return ReportScope(region=True)
+    return ReportScope(
+        municipality_ids=[
+            m.municipality_id for m in _role_values(user, StaffRole.MUNICIPAL_METHODIST)
+        ],
+        school_ids=[m.school_id for m in _role_values(user, StaffRole.SCHOOL_HEAD)],
+    )
+
+
+def routes_reportable_to(user):
+    """The routes counted in the user's reports (routes_visible_to, with the report's scope:
+    a curator's assigned teachers are not a report's rows)."""
+    Route = model("Route")
+
+    scope = report_scope(user)
+    if scope is None:
+        return Route.objects.none()
+    if scope.region:
+        return Route.objects.all()
+    TeacherProfile = model("TeacherProfile")
+    return Route.objects.filter(
+        teacher__in=TeacherProfile.objects.filter(scope.teachers()).values("pk")
+    )

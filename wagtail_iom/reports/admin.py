@@ -1,0 +1,106 @@
+"""The reports in the Wagtail admin, under *Reports*: Wagtail's ReportView with the report's
+filters, CSV and XLSX exports, and a chart beside an accessible table."""
+
+from django.urls import path, reverse
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.views.reports import ReportView
+
+from wagtail_iom.core import access
+from wagtail_iom.core.exports import SafeCSVExportMixin
+from wagtail_iom.core.http import forbidden
+from wagtail_iom.reports import chart, services
+from wagtail_iom.reports.filters import RoutesByStatusFilterSet
+
+URL_NAMESPACE = "wagtail_iom_reports"
+
+
+class RoutesByStatusView(SafeCSVExportMixin, ReportView):
+    """Routes by municipality (or school) × status group, as of a date (seed 002's table)."""
+
+    page_title = _("Routes by status")
+    header_icon = "table"
+    template_name = "wagtail_iom/admin/reports/routes_by_status.html"
+    results_template_name = "wagtail_iom/admin/reports/routes_by_status_results.html"
+    filterset_class = RoutesByStatusFilterSet
+    index_url_name = f"{URL_NAMESPACE}:routes_by_status"
+    index_results_url_name = f"{URL_NAMESPACE}:routes_by_status_results"
+    export_filename = "routes-by-status"
+    paginate_by = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not access.can_read_reports(request.user):
+            return forbidden(request, _("Only the centre's and the schools' heads and "
+                                        "municipal methodists read the reports."))  # fmt: skip
+        return super().dispatch(request, *args, **kwargs)
+
+    @cached_property
+    def scope(self):
+        return access.report_scope(self.request.user)
+
+    def get_filterset_kwargs(self):
+        return {**super().get_filterset_kwargs(), "scope": self.scope}
+
+    @cached_property
+    def report(self):
+        """The report for valid filters, else None (the form shows what to correct)."""
+        if self.filters is not None and not self.filters.is_valid():
+            return None
+        return services.routes_by_status(self.scope, **self.filters.report_options())
+
+    def get_queryset(self):
+        if self.report is None:
+            return []
+        return [*self.report.rows, self.report.totals]
+
+    def filter_queryset(self, queryset):
+        return queryset  # the filters are the report's options (see report)
+
+    # Exports: the name, one column per status group in the setting's order, the totals last.
+    @cached_property
+    def list_export(self):
+        groups = self.report.groups if self.report else services.status_groups()
+        return ["name", *(f"group:{group.key}" for group in groups)]
+
+    @cached_property
+    def export_headings(self):
+        if self.report is None:
+            return {}
+        return dict(zip(self.list_export, self.report.headings, strict=True))
+
+    def to_row_dict(self, item):
+        return dict(zip(self.list_export, [item.name, *item.counts], strict=True))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["report"] = self.report
+        context["chart"] = chart.stacked_bars(self.report) if self.report else None
+        return context
+
+
+def urlpatterns():
+    return [
+        path("routes-by-status/", RoutesByStatusView.as_view(), name="routes_by_status"),
+        path(
+            "routes-by-status/results/",
+            RoutesByStatusView.as_view(results_only=True),
+            name="routes_by_status_results",
+        ),
+    ]
+
+
+class ReportsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return access.can_read_reports(request.user)
+
+
+def routes_by_status_menu_item():
+    """*Reports → Routes by status*, for those who may read reports."""
+    return ReportsMenuItem(
+        _("Routes by status"),
+        reverse(f"{URL_NAMESPACE}:routes_by_status"),
+        name="iom-routes-by-status",
+        icon_name="table",
+        order=910,
+    )

@@ -1,0 +1,97 @@
+"""The reports on the command line: ``manage.py iom_report <report> …``.
+
+Each report is a :class:`ReportCommand` registered under its sub-command's name with
+:func:`register`; the management command (wagtail_iom/management/commands/iom_report.py) builds
+one sub-parser per registered report and hands the options to its ``run``.
+"""
+
+import sys
+
+from django.core.management.base import CommandError
+from django.utils.translation import gettext as _
+
+from wagtail_iom.core.access import ReportScope
+from wagtail_iom.reports import exports, services
+from wagtail_iom.reports.filters import RoutesByStatusFilterSet
+
+FORMATS = ("csv", "xlsx")
+
+registry = {}
+
+
+def register(name):
+    """Class decorator: make a :class:`ReportCommand` the sub-command ``name``."""
+
+    def decorator(cls):
+        registry[name] = cls()
+        return cls
+
+    return decorator
+
+
+class ReportCommand:
+    help = ""
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=FORMATS, default="csv")
+        parser.add_argument(
+            "--output", help="The file to write (standard output when omitted; needed for xlsx)."
+        )
+
+    def build(self, options):
+        """The :class:`~wagtail_iom.reports.services.Report` for the options."""
+        raise NotImplementedError
+
+    def run(self, options, stdout):
+        report = self.build(options)
+        output = options.get("output")
+        if options["format"] == "xlsx":
+            if not output:
+                raise CommandError("An XLSX workbook needs --output FILE.")
+            with open(output, "wb") as stream:
+                exports.write_xlsx(report, stream)
+            return
+        if output:
+            with open(output, "w", encoding="utf-8", newline="") as stream:
+                exports.write_csv(report, stream)
+        else:
+            exports.write_csv(report, stdout)
+
+
+def errors_text(form):
+    return "; ".join(
+        f"--{name.replace('_', '-')}: {' '.join(messages)}"
+        for name, messages in form.errors.items()
+    )
+
+
+@register("routes-by-status")
+class RoutesByStatus(ReportCommand):
+    help = "Routes per municipality (or school) and status group, as of a date."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--group-by", default=services.GROUP_BY_MUNICIPALITY, help="municipality or school"
+        )
+        parser.add_argument("--as-of", help="YYYY-MM-DD (default: today)")
+        parser.add_argument("--created-from", help="YYYY-MM-DD")
+        parser.add_argument("--created-to", help="YYYY-MM-DD")
+        super().add_arguments(parser)
+
+    def build(self, options):
+        data = {
+            name: options.get(name) or ""
+            for name in ("as_of", "created_from", "created_to", "group_by")
+        }
+        scope = ReportScope(region=True)
+        filters = RoutesByStatusFilterSet(data, scope=scope)
+        if not filters.is_valid():
+            raise CommandError(errors_text(filters.form))
+        return services.routes_by_status(scope, **filters.report_options())
+
+
+def run(name, options, stdout=None):
+    """Run the registered report ``name``."""
+    if name not in registry:
+        raise CommandError(_("Unknown report: %(name)s.") % {"name": name})
+    registry[name].run(options, stdout or sys.stdout)

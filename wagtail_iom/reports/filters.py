@@ -1,0 +1,85 @@
+"""The report's filters: one django-filter set for the admin view and the command line, so
+that both refuse the same input with the same messages."""
+
+import django_filters
+from django import forms
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.filters import WagtailFilterSet
+from wagtail.admin.widgets import AdminDateInput
+
+from wagtail_iom.core.forms import IdModelChoiceFilter
+from wagtail_iom.directory.models import Municipality
+from wagtail_iom.reports.services import (
+    GROUP_BY_CHOICES,
+    GROUP_BY_MUNICIPALITY,
+    GROUP_BY_SCHOOL,
+)
+from wagtail_iom.routes.models import Route
+
+
+class RoutesByStatusForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("created_from"), cleaned.get("created_to")
+        if start and end and start > end:
+            self.add_error(
+                "created_to",
+                _("The end of the period (%(end)s) is before its start (%(start)s).")
+                % {"end": f"{end:%d.%m.%Y}", "start": f"{start:%d.%m.%Y}"},
+            )
+        return cleaned
+
+
+def keep(queryset, name, value):
+    """The filters choose what the report counts; the report computes it (services.py)."""
+    return queryset
+
+
+class RoutesByStatusFilterSet(WagtailFilterSet):
+    as_of = django_filters.DateFilter(
+        label=_("Status as of"),
+        method=keep,
+        widget=AdminDateInput,
+        help_text=_("Each route is counted in the status it had at the end of this day."),
+    )
+    created_from = django_filters.DateFilter(
+        label=_("Created from"), method=keep, widget=AdminDateInput
+    )
+    created_to = django_filters.DateFilter(
+        label=_("Created to"), method=keep, widget=AdminDateInput
+    )
+    group_by = django_filters.ChoiceFilter(
+        label=_("Rows"), choices=GROUP_BY_CHOICES, empty_label=None, method=keep
+    )
+    municipality = IdModelChoiceFilter(
+        label=_("Municipality"), queryset=Municipality.objects.order_by("name"), method=keep
+    )
+
+    class Meta:
+        model = Route
+        fields = []
+        form = RoutesByStatusForm
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, scope=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.scope = scope
+        if scope is not None and not scope.region:
+            # Only the region's readers choose a municipality; the others' rows are theirs.
+            del self.filters["municipality"]
+            if not scope.by_municipality:
+                del self.filters["group_by"]
+
+    def report_options(self):
+        """The cleaned values as keyword arguments of services.routes_by_status (call after
+        is_valid())."""
+        data = self.form.cleaned_data
+        group_by = data.get("group_by") or GROUP_BY_MUNICIPALITY
+        if self.scope is not None and not self.scope.by_municipality:
+            group_by = GROUP_BY_SCHOOL
+        return {
+            "as_of": data.get("as_of"),
+            "created_from": data.get("created_from"),
+            "created_to": data.get("created_to"),
+            "group_by": group_by,
+            "municipality": data.get("municipality"),
+        }
