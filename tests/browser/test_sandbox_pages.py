@@ -96,3 +96,16 @@ def test_the_access_log_shows_who_read_a_teachers_data(page, demo_site, screensh
     page.goto(site_history)
     assert page.locator("table.listing tbody tr").count() > 0
     screenshot(page, "admin-site-history")
+
+
+def test_the_routes_by_status_report(page, demo_site, screenshot):
+    login(page, demo_site.url)
+    page.goto(demo_site.url + "/admin/")
+    page.get_by_role("button", name=re.compile("Отч[её]ты")).click()
+    page.get_by_role("link", name="Маршруты по статусам").click()
+    page.wait_for_url("**/admin/iom/reports/routes-by-status/**")
+    screenshot(page, "admin-report-routes-by-status")
+    table = page.locator("table.iom-report-table")
+    assert table.is_visible()
+    assert "Итого" in table.inner_text()
+    assert page.locator(".iom-report svg[role=img]").count() == 1

@@ -7,8 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # SVG user units; the SVG scales to its container through the viewBox.
-WIDTH = 720
-LABEL_WIDTH = 220
+WIDTH = 960
+LABEL_WIDTH = 320
+# Row names longer than 44 characters end with "…" (stacked_bars.html); the table has them whole.
+#: The width of a character at the chart's 12-unit font, rounded up, to place the legend.
+CHAR_WIDTH = 7
 BAR_WIDTH = WIDTH - LABEL_WIDTH - 60
 BAR_HEIGHT = 16
 ROW_HEIGHT = 24
@@ -90,14 +93,14 @@ def stacked_bars(report) -> Chart:
                 segments=segments,
             )
         )
-    legend = [
-        LegendItem(
-            group_index=index, label=group.label, x=LABEL_WIDTH + index * 160, colour=colour(index)
-        )
-        for index, group in enumerate(report.groups)
-    ]
+    legend = []
+    x = LABEL_WIDTH
+    for index, group in enumerate(report.groups):
+        legend.append(LegendItem(group_index=index, label=group.label, x=x, colour=colour(index)))
+        # The swatch, the label, and a gap: the next item starts after this one's text.
+        x += 16 + len(str(group.label)) * CHAR_WIDTH + 24
     return Chart(
-        width=WIDTH,
+        width=max(WIDTH, x),
         height=TOP + max(len(bars), 1) * ROW_HEIGHT,
         label_width=LABEL_WIDTH,
         bars=bars,
