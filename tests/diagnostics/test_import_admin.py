@@ -84,7 +84,7 @@ def test_upload_preview_apply_report(importer, maria, django_capture_on_commit_c
     assert 'data-count="create">1<' in page
     assert 'data-count="not_registered">1<' in page
     assert 'data-count="rejected">1<' in page
-    assert "is in the future" in page
+    assert "ещё не наступила" in page
     assert "new@example.org" in page
     assert not DiagnosticResult.objects.exists()  # the preview writes nothing
 
@@ -98,7 +98,7 @@ def test_upload_preview_apply_report(importer, maria, django_capture_on_commit_c
     page = importer.get(url("detail", job)).content.decode()
     assert "<progress" in page and 'aria-live="polite"' in page
     assert 'data-count="create">1<' in page
-    assert "Send the invitations" in page
+    assert "Отправить приглашения" in page
 
     progress = importer.get(url("progress", job))
     assert progress["Content-Type"] == "application/json"
@@ -137,7 +137,7 @@ def test_invitations_go_out_when_staff_confirm(
     assert response.status_code == 302
     assert [message.to for message in mailoutbox] == [["new@example.org"]]
     page = importer.get(url("detail", job)).content.decode()
-    assert "Send the invitations" not in page
+    assert "Отправить приглашения" not in page
 
 
 def test_progress_while_applying(importer):
@@ -199,7 +199,7 @@ def test_only_centre_staff_with_the_rights_may_import(client):
         assert client.get(UPLOAD_URL).status_code == 200
         assert client.get(url("detail", job)).status_code == 200
         assert (
-            "Import from a file"
+            "Импорт из файла"
             in client.get(reverse("wagtail_iom_diagnostics:index")).content.decode()
         )
     for user in (curator, methodist, without_rights):
@@ -211,4 +211,4 @@ def test_only_centre_staff_with_the_rights_may_import(client):
         assert job.status == DiagnosticImportStatus.PREVIEWED
     client.force_login(curator)
     listing = client.get(reverse("wagtail_iom_diagnostics:index")).content.decode()
-    assert "Import from a file" not in listing
+    assert "Импорт из файла" not in listing
