@@ -115,7 +115,7 @@ def test_upload_preview_apply_report(importer, maria, django_capture_on_commit_c
 
     csv = importer.get(url("rejected_csv", job))
     assert csv.status_code == 200
-    assert "in the future" in csv.content.decode("utf-8-sig")
+    assert "ещё не наступила" in csv.content.decode("utf-8-sig")
 
     # Applying twice is refused with a message, not an error.
     response = importer.post(url("apply", job), follow=True)
