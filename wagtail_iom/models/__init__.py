@@ -23,6 +23,7 @@ from wagtail_iom.diagnostics.models import (
     DiagnosticLevel,
     DiagnosticProcedure,
     DiagnosticResult,
+    PendingDiagnosticResult,
     TeacherPersonalId,
 )
 from wagtail_iom.directory.models import (
@@ -127,6 +128,7 @@ __all__ = [
     "DiagnosticImportChunk",
     "DiagnosticImportChunkStatus",
     "DiagnosticImportStatus",
+    "PendingDiagnosticResult",
     "TeacherPersonalId",
     "CuratorAssignment",
     "StaffMembership",
