@@ -29,7 +29,9 @@ MAIL_RETRY = {
 
 @shared_task(name="wagtail_iom.clear_import_previews")
 def clear_import_previews():
-    """Periodic (daily): drop unapplied import previews past their retention period."""
+    """Periodic (daily): drop unapplied import previews past their retention period, and the
+    diagnostics results kept for invitations that expired unused."""
+    diagnostics_import.delete_expired_pending_results()
     return delete_stale_import_previews() + diagnostics_import.delete_stale_previews()
 
 
