@@ -6,6 +6,8 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    """Diagnostics results kept until the teacher's consent; the origin of a proposal."""
+
     dependencies = [
         ("wagtail_iom", "0014_diagnostic_imports"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -111,5 +113,20 @@ class Migration(migrations.Migration):
                     )
                 ],
             },
+        ),
+        # Existing proposals were all made by municipal methodists: the default.
+        migrations.AddField(
+            model_name="teacherproposal",
+            name="origin",
+            field=models.CharField(
+                choices=[
+                    ("methodist", "Municipal methodist's proposal"),
+                    ("teacher", "Teacher's request"),
+                    ("school_head", "School head's recommendation"),
+                ],
+                default="methodist",
+                max_length=16,
+                verbose_name="origin",
+            ),
         ),
     ]

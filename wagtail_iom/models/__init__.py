@@ -12,6 +12,7 @@ from wagtail_iom.curators.models import (
     CuratorAssignment,
     StaffMembership,
     TeacherProposal,
+    TeacherProposalOrigin,
     TeacherProposalStatus,
 )
 from wagtail_iom.diagnostics.models import (
@@ -134,6 +135,7 @@ __all__ = [
     "StaffMembership",
     "StaffRole",
     "TeacherProposal",
+    "TeacherProposalOrigin",
     "TeacherProposalStatus",
     "Route",
     "RouteComment",
