@@ -6,7 +6,9 @@ import datetime
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import MunicipalityFactory, SchoolFactory, UserFactory, make_teacher
@@ -16,6 +18,7 @@ from wagtail_iom.models import (
     Route,
     StaffMembership,
     StaffRole,
+    TeacherProfile,
     TeacherProposal,
     TeacherProposalOrigin,
     TeacherProposalStatus,
@@ -311,3 +314,23 @@ def test_a_decided_proposal_is_not_emailed(maria, methodists, mailoutbox):
     assignments.reject_proposal(proposal, methodists[0], "")
     assert curator_emails.send_route_request(proposal.pk) == 0
     assert mailoutbox == []
+
+
+def test_the_recommend_screen_queries_do_not_grow_with_the_teachers(school_head, place):
+    def add(count, start):
+        for n in range(start, start + count):
+            make_teacher(username=f"q{n}", municipality=place[0], school=place[1])
+
+    add(5, 0)
+    client = login(school_head)
+    client.get(RECOMMEND)  # warm caches (content types, permissions)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(RECOMMEND).status_code == 200
+    add(60, 5)
+    teachers = list(TeacherProfile.objects.filter(school=place[1]).order_by("pk"))
+    assignments.propose(teachers[::2], school_head, "", origin=TeacherProposalOrigin.SCHOOL_HEAD)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(RECOMMEND)
+    assert response.status_code == 200
+    assert len(response.context["rows"]) == 50
+    assert len(many) == len(few)

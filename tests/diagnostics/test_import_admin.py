@@ -138,6 +138,9 @@ def test_invitations_go_out_when_staff_confirm(
     assert [message.to for message in mailoutbox] == [["new@example.org"]]
     page = importer.get(url("detail", job)).content.decode()
     assert "Send the invitations" not in page
+    # The report says the invited teacher's rows are kept until the consent.
+    assert "data-pending-note" in page
+    assert "becomes a diagnostics result by itself" in page
 
 
 def test_progress_while_applying(importer):

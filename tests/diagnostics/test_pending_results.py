@@ -227,3 +227,12 @@ def test_the_invitation_says_the_results_are_kept(mailoutbox):
     body = mailoutbox[0].body
     assert "kept until then" in body
     assert "upload" not in body
+
+
+def test_the_daily_clean_up_task_deletes_them_too():
+    from wagtail_iom.tasks import clear_import_previews
+
+    run(csv_bytes(line()))
+    Invitation.objects.update(sent_at=timezone.now() - datetime.timedelta(days=15))
+    clear_import_previews.delay().get()  # the Celery task, run eagerly
+    assert not PendingDiagnosticResult.objects.exists()
