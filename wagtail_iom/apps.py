@@ -33,6 +33,11 @@ class WagtailIOMAppConfig(AppConfig):
 
         account_receivers.connect_user_receivers()
 
+        # A new teacher's profile takes the diagnostics results kept until the consent.
+        from wagtail_iom.diagnostics import receivers as diagnostics_receivers
+
+        diagnostics_receivers.connect_profile_receivers()
+
         # Permission policies, before any admin view asks Wagtail's policy registry.
         from wagtail_iom.curators import permissions as curator_permissions
         from wagtail_iom.routes import permissions as route_permissions

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import translation
 
 from wagtail_iom.accounts import emails as account_emails
+from wagtail_iom.curators import emails as curator_emails
 from wagtail_iom.diagnostics import importing as diagnostics_import
 from wagtail_iom.directory.importing import delete_stale_import_previews
 from wagtail_iom.events import emails as event_emails
@@ -30,7 +31,9 @@ MAIL_RETRY = {
 
 @shared_task(name="wagtail_iom.clear_import_previews")
 def clear_import_previews():
-    """Periodic (daily): drop unapplied import previews past their retention period."""
+    """Periodic (daily): drop unapplied import previews past their retention period, and the
+    diagnostics results kept for invitations that expired unused."""
+    diagnostics_import.delete_expired_pending_results()
     return delete_stale_import_previews() + diagnostics_import.delete_stale_previews()
 
 
@@ -86,6 +89,13 @@ def send_day_before_reminders():
 def notify_route_correction(comment_id, language=None):
     """A teacher's request for a correction of the route: e-mail the curator (once)."""
     return route_emails.send_correction_request(comment_id, language=language)
+
+
+@shared_task(name="wagtail_iom.notify_route_request", **MAIL_RETRY)
+def notify_route_request(proposal_id, language=None):
+    """A teacher's request for a route or a school head's recommendation: e-mail the
+    methodists of the teacher's municipality (each once)."""
+    return curator_emails.send_route_request(proposal_id, language=language)
 
 
 @shared_task(name="wagtail_iom.notify_route_status", **MAIL_RETRY)

@@ -51,6 +51,7 @@ urlpatterns = [
     path("events/<iom_id:event_id>/signup/", cabinet.signup_for_event, name="event_signup"),
     # The teacher's routes.
     path("cabinet/routes/", cabinet_routes.route_list, name="cabinet_routes"),
+    path("cabinet/routes/request/", cabinet_routes.ask_for_route, name="cabinet_route_request"),
     path("cabinet/routes/<iom_id:pk>/", cabinet_routes.route_detail, name="cabinet_route"),
     path(
         "cabinet/routes/<iom_id:pk>/steps/<str:step_id>/choose/",

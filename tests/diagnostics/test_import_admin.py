@@ -138,6 +138,8 @@ def test_invitations_go_out_when_staff_confirm(
     assert [message.to for message in mailoutbox] == [["new@example.org"]]
     page = importer.get(url("detail", job)).content.decode()
     assert "Отправить приглашения" not in page
+    # The report says the invited teacher's rows are kept until the consent.
+    assert "data-pending-note" in page
 
 
 def test_progress_while_applying(importer):

@@ -366,6 +366,27 @@ def can_propose_teachers(user) -> bool:
     )
 
 
+def can_recommend_teachers(user) -> bool:
+    """School heads recommend teachers of their school for routes (000 §5.2)."""
+    return bool(
+        user
+        and user.is_active
+        and user.has_perm("wagtail_iom.add_teacherproposal")
+        and _role_values(user, StaffRole.SCHOOL_HEAD)
+    )
+
+
+def teachers_recommendable_by(user):
+    """The teachers a school head may recommend for a route: those of the own schools; nobody
+    else any."""
+    TeacherProfile = model("TeacherProfile")
+
+    if not can_recommend_teachers(user):
+        return TeacherProfile.objects.none()
+    schools = [m.school_id for m in _role_values(user, StaffRole.SCHOOL_HEAD)]
+    return TeacherProfile.objects.filter(school_id__in=schools)
+
+
 # Staff roles and proposals (the "Curators" admin screens, curators/admin.py).
 
 

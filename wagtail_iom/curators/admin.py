@@ -10,7 +10,12 @@
   (:func:`~wagtail_iom.core.access.can_assign_curators`).
 * **Propose teachers** — a municipal methodist proposes teachers of the own municipality with a
   comment (:func:`~wagtail_iom.core.access.can_propose_teachers`).
-* **Proposed teachers** — the centre accepts proposals (choosing a curator) or rejects them.
+* **Recommend teachers** — a school head recommends teachers of the own school for routes
+  (:func:`~wagtail_iom.core.access.can_recommend_teachers`); the recommendations land in the
+  municipality's proposals.
+* **Proposed teachers** — the centre accepts proposals (choosing a curator) or rejects them;
+  each shows its origin (a methodist's proposal, a teacher's request, a school head's
+  recommendation).
 
 The work is done by :mod:`wagtail_iom.curators.assignments`; ``wagtail_hooks.py`` registers the
 viewsets, the log actions and the permissions shown in the group editor.
@@ -26,8 +31,8 @@ from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 from wagtail.admin import messages
 from wagtail.admin.filters import WagtailFilterSet
@@ -48,13 +53,19 @@ from wagtail_iom.core.forms import IdModelChoiceField, IdModelChoiceFilter
 from wagtail_iom.core.http import forbidden, parse_id, parse_ids
 from wagtail_iom.core.listings import ListingMixin
 from wagtail_iom.curators import assignments as service
-from wagtail_iom.curators.models import StaffMembership, TeacherProposal, TeacherProposalStatus
+from wagtail_iom.curators.models import (
+    StaffMembership,
+    TeacherProposal,
+    TeacherProposalOrigin,
+    TeacherProposalStatus,
+)
 from wagtail_iom.directory.models import Municipality, School
 from wagtail_iom.people.forms import SchoolChoiceField
 
 ASSIGNMENTS = "wagtail_iom_assignments"
 PROPOSALS = "wagtail_iom_proposals"
 PROPOSE = "wagtail_iom_propose"
+RECOMMEND = "wagtail_iom_recommend"
 PER_PAGE = 50
 
 ASSIGN = "assign"
@@ -472,6 +483,23 @@ class AssignmentHistoryView(_ScreenMixin, TemplateView):
 # Proposals -----------------------------------------------------------------------------------
 
 
+OPEN_ORIGIN_CHOICES = [
+    ("", gettext_lazy("Any")),
+    *[(value, label) for value, label in TeacherProposalOrigin.choices],
+]
+
+
+class ProposeFilterForm(TeacherFilterForm):
+    """The methodist's filter: the teachers' filter and the origin of a proposal that awaits
+    the centre (a teacher's request, a school head's recommendation...)."""
+
+    origin = forms.ChoiceField(
+        label=gettext_lazy("Awaiting the centre, by origin"),
+        choices=OPEN_ORIGIN_CHOICES,
+        required=False,
+    )
+
+
 class ProposeView(_ScreenMixin, TemplateView):
     """A municipal methodist ticks teachers of the own municipality and proposes them."""
 
@@ -503,16 +531,27 @@ class ProposeView(_ScreenMixin, TemplateView):
                     if m.role == StaffRole.MUNICIPAL_METHODIST
                 ]
             )
-        form = TeacherFilterForm(
+        form = ProposeFilterForm(
             self.request.GET or None, municipalities=municipalities, with_curator_filter=False
         )
         form.is_valid()
         return form
 
+    def filtered_teachers(self):
+        teachers = service.filter_teachers(self.proposable(), **self.filter_form.filters())
+        origin = getattr(self.filter_form, "cleaned_data", {}).get("origin")
+        if origin:
+            teachers = teachers.filter(
+                pk__in=TeacherProposal.objects.filter(
+                    status=TeacherProposalStatus.PROPOSED, origin=origin
+                ).values("teacher_id")
+            )
+        return teachers
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         teachers = (
-            service.filter_teachers(self.proposable(), **self.filter_form.filters())
+            self.filtered_teachers()
             .select_related("municipality", "school")
             .prefetch_related(
                 service.current_assignments_prefetch(),
@@ -541,7 +580,10 @@ class ProposeView(_ScreenMixin, TemplateView):
         ]
         context["filter_form"] = self.filter_form
         context["comment_max_length"] = ProposalCommentForm.base_fields["comment"].max_length
+        context["recommend"] = self.origin == TeacherProposalOrigin.SCHOOL_HEAD
         return context
+
+    origin = TeacherProposalOrigin.METHODIST
 
     def post(self, request, *args, **kwargs):
         ids = _ids(request.POST.getlist("teacher"))
@@ -556,13 +598,15 @@ class ProposeView(_ScreenMixin, TemplateView):
         if not form.is_valid():
             messages.error(request, " ".join(form.errors["comment"]))
             return self.back()
-        result = service.propose(sorted(ids), request.user, form.cleaned_data["comment"])
+        result = service.propose(
+            sorted(ids),
+            request.user,
+            form.cleaned_data["comment"],
+            origin=self.origin,
+            language=get_language(),
+        )
         if result.created:
-            messages.success(
-                request,
-                _("%(count)d teachers proposed; the centre will verify the list.")
-                % {"count": len(result.created)},
-            )
+            messages.success(request, self.success_message(len(result.created)))
         if result.already_proposed:
             messages.warning(
                 request,
@@ -570,6 +614,51 @@ class ProposeView(_ScreenMixin, TemplateView):
                 % {"names": ", ".join(t.full_name for t in result.already_proposed[:20])},
             )
         return self.back()
+
+    def success_message(self, count):
+        return _("%(count)d teachers proposed; the centre will verify the list.") % {"count": count}
+
+
+class RecommendView(ProposeView):
+    """A school head ticks teachers of the own school and recommends them for a route: the
+    recommendations land in the municipality's proposals, which the centre verifies."""
+
+    page_title = gettext_lazy("Recommend teachers")
+    index_url_name = f"{RECOMMEND}:index"
+    origin = TeacherProposalOrigin.SCHOOL_HEAD
+
+    def dispatch(self, request, *args, **kwargs):
+        if not access.can_recommend_teachers(request.user):
+            return forbidden(
+                request,
+                _("Only school heads recommend teachers of their school for routes."),
+            )
+        return super(ProposeView, self).dispatch(request, *args, **kwargs)
+
+    def proposable(self):
+        return access.teachers_recommendable_by(self.request.user)
+
+    @cached_property
+    def filter_form(self):
+        schools = [
+            m.school_id
+            for m in access.staff_roles(self.request.user)
+            if m.role == StaffRole.SCHOOL_HEAD
+        ]
+        form = ProposeFilterForm(
+            self.request.GET or None,
+            municipalities=Municipality.objects.filter(schools__in=schools).distinct(),
+            with_curator_filter=False,
+        )
+        form.fields["school"].queryset = School.objects.filter(pk__in=schools)
+        form.is_valid()
+        return form
+
+    def success_message(self, count):
+        return _(
+            "%(count)d teachers recommended for a route; the methodists of the municipality "
+            "are told, and the centre assigns the curators."
+        ) % {"count": count}
 
 
 class ProposalCommentForm(forms.Form):
@@ -589,6 +678,9 @@ STATUS_FILTER_CHOICES = [
 class ProposalFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=gettext_lazy("Status"), choices=STATUS_FILTER_CHOICES, required=False
+    )
+    origin = forms.ChoiceField(
+        label=gettext_lazy("Origin"), choices=OPEN_ORIGIN_CHOICES, required=False
     )
     municipality = IdModelChoiceField(
         label=gettext_lazy("Municipality"), queryset=Municipality.objects.all(), required=False
@@ -630,6 +722,8 @@ class ProposalListView(_ScreenMixin, TemplateView):
             proposals = proposals.filter(status=status)
         if data.get("municipality"):
             proposals = proposals.filter(teacher__municipality=data["municipality"])
+        if data.get("origin"):
+            proposals = proposals.filter(origin=data["origin"])
         proposals = (
             proposals.select_related(
                 "teacher",
@@ -777,13 +871,28 @@ class ProposeViewSet(ViewSet):
         return _menu_item(access.can_propose_teachers)
 
 
+class RecommendViewSet(ViewSet):
+    name = RECOMMEND
+    url_prefix = "iom/recommend-teachers"
+    icon = "plus"
+    menu_label = gettext_lazy("Recommend teachers")
+    menu_order = 500
+
+    def get_urlpatterns(self):
+        return [path("", RecommendView.as_view(), name="index")]
+
+    @cached_property
+    def menu_item_class(self):
+        return _menu_item(access.can_recommend_teachers)
+
+
 class CuratorsViewSetGroup(ViewSetGroup):
     """Staff roles and who accompanies which teacher; each item shown only to those allowed."""
 
     menu_label = gettext_lazy("Curators")
     menu_icon = "group"
     menu_order = 245
-    items = (StaffRoleViewSet, AssignmentViewSet, ProposalViewSet, ProposeViewSet)
+    items = (StaffRoleViewSet, AssignmentViewSet, ProposalViewSet, ProposeViewSet, RecommendViewSet)
 
 
 # The log of the teacher's profile ------------------------------------------------------------

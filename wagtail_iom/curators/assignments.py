@@ -29,10 +29,12 @@ from django.utils.translation import gettext as _
 from wagtail_iom.core import access
 from wagtail_iom.core.access import StaffRole
 from wagtail_iom.core.text import name_search
+from wagtail_iom.curators import emails
 from wagtail_iom.curators.models import (
     CuratorAssignment,
     StaffMembership,
     TeacherProposal,
+    TeacherProposalOrigin,
     TeacherProposalStatus,
 )
 from wagtail_iom.people.models import TeacherProfile
@@ -334,22 +336,32 @@ def unassign(teachers, by_user) -> UnassignResult:
 # Proposals -----------------------------------------------------------------------------------
 
 
-def propose(teachers, by_user, comment="") -> ProposalResult:
-    """A municipal methodist proposes teachers for routes; the centre verifies each proposal.
+def propose(
+    teachers, by_user, comment="", origin=TeacherProposalOrigin.METHODIST, language=None
+) -> ProposalResult:
+    """A municipal methodist proposes teachers for routes, or a school head recommends them
+    (``origin``); the centre verifies each proposal.
 
-    Only teachers in :func:`~wagtail_iom.core.access.teachers_proposable_by` are proposed
-    (a methodist's own municipalities); the others are refused and listed in the result, as are
-    teachers whose earlier proposal still awaits the centre.
+    Only teachers in the user's scope are proposed: for a methodist
+    :func:`~wagtail_iom.core.access.teachers_proposable_by` (the own municipalities), for a
+    school head's recommendation :func:`~wagtail_iom.core.access.teachers_recommendable_by`
+    (the own schools); the others are refused and listed in the result, as are teachers whose
+    earlier proposal still awaits the centre. The methodists of the teachers' municipalities
+    are e-mailed about each recommendation once the transaction commits.
     """
+    if origin == TeacherProposalOrigin.SCHOOL_HEAD:
+        scope = access.teachers_recommendable_by(by_user)
+    elif origin == TeacherProposalOrigin.METHODIST:
+        scope = access.teachers_proposable_by(by_user)
+    else:
+        raise ValueError(f"propose() does not make proposals of origin {origin!r}")
     ids = _teacher_ids(teachers)
     result = ProposalResult()
     if not ids:
         return result
     allowed, pending = set(), set()
     for chunk in _chunks(ids):
-        allowed |= set(
-            access.teachers_proposable_by(by_user).filter(pk__in=chunk).values_list("pk", flat=True)
-        )
+        allowed |= set(scope.filter(pk__in=chunk).values_list("pk", flat=True))
         pending |= set(
             TeacherProposal.objects.filter(
                 teacher_id__in=chunk, status=TeacherProposalStatus.PROPOSED
@@ -374,7 +386,11 @@ def propose(teachers, by_user, comment="") -> ProposalResult:
         result.created = TeacherProposal.objects.bulk_create(
             [
                 TeacherProposal(
-                    teacher=profile, proposed_by=by_user, proposed_at=now, comment=comment or ""
+                    teacher=profile,
+                    proposed_by=by_user,
+                    proposed_at=now,
+                    comment=comment or "",
+                    origin=origin,
                 )
                 for profile in to_create
             ],
@@ -384,11 +400,63 @@ def propose(teachers, by_user, comment="") -> ProposalResult:
             [profile.pk for profile in to_create],
             LOG_PROPOSED,
             by_user,
-            lambda teacher_id: {"comment": comment or ""},
+            lambda teacher_id: {"comment": comment or "", "origin": origin},
             now,
             titles={profile.pk: profile.full_name for profile in to_create},
         )
+        if origin != TeacherProposalOrigin.METHODIST:
+            emails.proposals_created(result.created, language)
     return result
+
+
+def request_route(teacher, comment="", language=None) -> TeacherProposal:
+    """The teacher asks for an individual route: a proposal of origin "teacher's request" in
+    the queue of the teacher's municipality, and an e-mail to its methodists on commit.
+
+    Raises :class:`AssignmentError` with the code ``no_municipality`` (the teacher's profile
+    names no municipality: nobody would receive the request) or ``already_requested`` (a
+    proposal of the teacher still awaits the centre). The teacher's row is locked, so that
+    two clicks make one request. Whether the teacher already follows a route is checked by the
+    caller (:func:`wagtail_iom.routes.teacher.ask_for_route`), in the same transaction.
+    """
+    with transaction.atomic():
+        teacher = TeacherProfile.objects.select_for_update().get(pk=teacher.pk)
+        if teacher.municipality_id is None:
+            raise AssignmentError(
+                "no_municipality",
+                _(
+                    "Your profile names no municipality, so nobody would receive the request. "
+                    "Choose your school in the profile, then ask again."
+                ),
+            )
+        if TeacherProposal.objects.filter(
+            teacher=teacher, status=TeacherProposalStatus.PROPOSED
+        ).exists():
+            raise AssignmentError(
+                "already_requested",
+                _(
+                    "A request for your route is already waiting for the centre: you do not "
+                    "need to ask again. The centre will assign you a curator."
+                ),
+            )
+        now = timezone.now()
+        proposal = TeacherProposal.objects.create(
+            teacher=teacher,
+            proposed_by=teacher.user,
+            proposed_at=now,
+            comment=(comment or "").strip(),
+            origin=TeacherProposalOrigin.TEACHER,
+        )
+        _log_teachers(
+            [teacher.pk],
+            LOG_PROPOSED,
+            teacher.user,
+            lambda teacher_id: {"comment": proposal.comment, "origin": proposal.origin},
+            now,
+            titles={teacher.pk: teacher.full_name},
+        )
+        emails.proposals_created([proposal], language)
+    return proposal
 
 
 def _check_pending(proposal):

@@ -147,9 +147,19 @@ class TeacherProposalStatus(models.TextChoices):
     REJECTED = "rejected", pgettext_lazy("proposal status", "Rejected")
 
 
+class TeacherProposalOrigin(models.TextChoices):
+    """Who started the proposal (000 §5.2: the teacher's own initiative, the school head's or
+    the municipal service's recommendation)."""
+
+    METHODIST = "methodist", _("Municipal methodist's proposal")
+    TEACHER = "teacher", _("Teacher's request")
+    SCHOOL_HEAD = "school_head", _("School head's recommendation")
+
+
 class TeacherProposal(models.Model):
-    """A municipal methodist proposes a teacher for a route; the centre verifies the proposal
-    and assigns a curator."""
+    """A teacher proposed for a route — by a municipal methodist, at the teacher's own request
+    or on the school head's recommendation (``origin``); the centre verifies the proposal and
+    assigns a curator."""
 
     teacher = models.ForeignKey(
         TeacherProfile,
@@ -181,6 +191,12 @@ class TeacherProposal(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    origin = models.CharField(
+        _("origin"),
+        max_length=16,
+        choices=TeacherProposalOrigin.choices,
+        default=TeacherProposalOrigin.METHODIST,
+    )
 
     class Meta:
         verbose_name = _("proposed teacher")

@@ -15,6 +15,10 @@ recognised by their headers in English or Russian (:data:`COLUMN_ALIASES`).
   :func:`apply_chunk` once the transaction commits.
 
 Results are keyed by teacher, procedure and date: a file applied twice creates nothing new.
+The rows of a person who has an account but no teacher's profile yet (invited by the import, or
+signed up without the consent so far) are kept as :class:`PendingDiagnosticResult` rows, keyed
+by the account, procedure and date, and become results when the profile is created
+(:func:`write_pending_results`).
 A SNILS is checked with its control number and stored only as a keyed hash
 (:func:`wagtail_iom.core.validators.snils_digest`).
 """
@@ -48,6 +52,7 @@ from wagtail_iom.diagnostics.models import (
     DiagnosticLevel,
     DiagnosticProcedure,
     DiagnosticResult,
+    PendingDiagnosticResult,
     TeacherPersonalId,
 )
 from wagtail_iom.directory.models import Competency, School
@@ -187,6 +192,9 @@ class Plan:
     changed_results: list = field(default_factory=list)  # (DiagnosticResult, scores, existing)
     new_personal_ids: list = field(default_factory=list)
     schools_to_set: list = field(default_factory=list)  # TeacherProfile
+    # Rows of accounts without a profile (no consent yet), kept until the consent.
+    new_pending: list = field(default_factory=list)  # PendingDiagnosticResult
+    changed_pending: list = field(default_factory=list)  # PendingDiagnosticResult
 
     @property
     def counts(self):
@@ -591,6 +599,18 @@ def plan_rows(rows) -> Plan:
     existing_scores = {}
     for score in CompetencyScore.objects.filter(result__in=list(existing.values())).order_by():
         existing_scores.setdefault(score.result_id, {})[score.competency_id] = score
+    # Accounts without a profile: their rows wait for the consent (two queries, only when the
+    # rows name such accounts).
+    waiting = user_ids - profiles.keys()
+    existing_pending, codes = {}, {}
+    if waiting:
+        for pending in PendingDiagnosticResult.objects.filter(
+            user_id__in=waiting, date__in={row.date for row in parsed}
+        ).order_by():
+            existing_pending[(pending.user_id, pending.procedure, pending.date)] = pending
+        scored = {pk for row in parsed for pk in row.scores}
+        if scored:
+            codes = dict(Competency.objects.filter(pk__in=scored).values_list("pk", "code"))
 
     seen_teacher = {}
     digests_added = {}
@@ -611,35 +631,15 @@ def plan_rows(rows) -> Plan:
             if stored and stored != row.snils:
                 reject(_("Another SNILS is stored for this teacher: check the SNILS."))
                 continue
-        if user_id is None:
-            if not row.email:
-                reject(
-                    _(
-                        "No registered teacher has this SNILS. Add the teacher's e-mail, so "
-                        "that the import can invite them."
-                    )
+        if user_id is None and not row.email:
+            reject(
+                _(
+                    "No registered teacher has this SNILS. Add the teacher's e-mail, so "
+                    "that the import can invite them."
                 )
-                continue
-            if row.email not in invited:
-                invited.add(row.email)
-                plan.not_registered.append(
-                    {"line": row.line, "email": row.email, "invited": False, **row.names}
-                )
-            plan.rows.append(
-                PlannedRow(row.line, ACTION_NOT_REGISTERED, email=row.email, date=str(row.date))
             )
             continue
         profile = profiles.get(user_id)
-        if profile is None:
-            # An account (invited earlier, or signed up) without the consent yet: no profile
-            # may hold results before the teacher has consented.
-            plan.not_registered.append(
-                {"line": row.line, "email": row.email, "invited": True, **row.names}
-            )
-            plan.rows.append(
-                PlannedRow(row.line, ACTION_NOT_REGISTERED, email=row.email, date=str(row.date))
-            )
-            continue
 
         school = None
         if row.school_inn:
@@ -669,7 +669,18 @@ def plan_rows(rows) -> Plan:
                 continue
             school = found[0]
 
-        key = (profile.pk, row.procedure, row.date)
+        if user_id is None:
+            # Invited on apply; the apply then keeps the row until the consent (below).
+            if row.email not in invited:
+                invited.add(row.email)
+                plan.not_registered.append(
+                    {"line": row.line, "email": row.email, "invited": False, **row.names}
+                )
+            plan.rows.append(
+                PlannedRow(row.line, ACTION_NOT_REGISTERED, email=row.email, date=str(row.date))
+            )
+            continue
+        key = (user_id, row.procedure, row.date)
         if key in seen_teacher:
             reject(
                 _("This row repeats line %(line)d: the same teacher, procedure and date.")
@@ -680,12 +691,23 @@ def plan_rows(rows) -> Plan:
         if row.snils and user_id not in digest_by_user and user_id not in digests_added:
             digests_added[user_id] = row.snils
             plan.new_personal_ids.append(TeacherPersonalId(user_id=user_id, snils_digest=row.snils))
+        if profile is None:
+            # An account (invited, or signed up) without the consent yet: no profile may hold
+            # results before the teacher has consented, so the row waits for the consent.
+            _plan_pending(plan, row, user_id, school, existing_pending.get(key), codes)
+            plan.not_registered.append(
+                {"line": row.line, "email": row.email, "invited": True, **row.names}
+            )
+            plan.rows.append(
+                PlannedRow(row.line, ACTION_NOT_REGISTERED, email=row.email, date=str(row.date))
+            )
+            continue
         if school is not None and profile.school_id is None:
             profile.school_id, municipality_id = school
             profile.municipality_id = profile.municipality_id or municipality_id
             plan.schools_to_set.append(profile)
 
-        result = existing.get(key)
+        result = existing.get((profile.pk, row.procedure, row.date))
         if result is None:
             action = ACTION_CREATE
             result = DiagnosticResult(
@@ -729,12 +751,40 @@ def plan_rows(rows) -> Plan:
     return plan
 
 
+def _plan_pending(plan, row, user_id, school, pending, codes):
+    """Keep ``row`` for an account without a profile: a new pending row, or the stored one
+    updated (the scores it gives replace those stored; the others are kept)."""
+    scores = {codes[pk]: str(value) for pk, value in row.scores.items() if pk in codes}
+    if pending is None:
+        plan.new_pending.append(
+            PendingDiagnosticResult(
+                user_id=user_id,
+                procedure=row.procedure,
+                date=row.date,
+                procedure_name=row.procedure_name,
+                total_score=row.total_score,
+                level=row.level,
+                scores=scores,
+                school_id=school[0] if school else None,
+            )
+        )
+        return
+    pending.total_score = row.total_score
+    pending.level = row.level
+    pending.procedure_name = row.procedure_name or pending.procedure_name
+    pending.scores = {**pending.scores, **scores}
+    if school:
+        pending.school_id = school[0]
+    plan.changed_pending.append(pending)
+
+
 def write_plan(plan: Plan, entered_by_id=None) -> None:
     """Write what ``plan`` says; a fixed number of queries whatever its size. Call it in a
     transaction: a failure must leave nothing of it written."""
     new = [result for result, _scores in plan.new_results]
-    for result in new:
-        result.entered_by_id = entered_by_id
+    if entered_by_id is not None:
+        for result in new + plan.new_pending:
+            result.entered_by_id = entered_by_id
     if new:
         DiagnosticResult.objects.bulk_create(new)
     changed = [result for result, _scores, _existing in plan.changed_results]
@@ -764,6 +814,95 @@ def write_plan(plan: Plan, entered_by_id=None) -> None:
         TeacherPersonalId.objects.bulk_create(plan.new_personal_ids, ignore_conflicts=True)
     if plan.schools_to_set:
         TeacherProfile.objects.bulk_update(plan.schools_to_set, ["school", "municipality"])
+    if plan.new_pending:
+        PendingDiagnosticResult.objects.bulk_create(plan.new_pending)
+    if plan.changed_pending:
+        PendingDiagnosticResult.objects.bulk_update(
+            plan.changed_pending,
+            ["total_score", "level", "procedure_name", "scores", "school", "updated_at"],
+        )
+
+
+# Results waiting for the consent ------------------------------------------------------------
+
+
+def write_pending_results(profile: TeacherProfile) -> int:
+    """Write the results an import kept for ``profile``'s account while it had no profile,
+    and delete them; returns how many. Call it in the transaction that creates the profile
+    (the consent): a fixed number of queries, whatever the number of rows.
+
+    A result the profile already has for the same procedure and date is updated, as an import
+    would; the profile takes the school of the latest row that names one, when it has none.
+    """
+    pending = list(
+        PendingDiagnosticResult.objects.filter(user_id=profile.user_id)
+        .select_related("school")
+        .order_by("date", "pk")
+    )
+    if not pending:
+        return 0
+    competencies = dict(
+        Competency.objects.filter(
+            code__in={code for row in pending for code in row.scores}
+        ).values_list("code", "pk")
+    )
+    existing = {
+        (result.procedure, result.date): result
+        for result in DiagnosticResult.objects.filter(
+            teacher=profile, date__in={row.date for row in pending}
+        ).order_by()
+    }
+    existing_scores = {}
+    if existing:
+        for score in CompetencyScore.objects.filter(result__in=list(existing.values())).order_by():
+            existing_scores.setdefault(score.result_id, {})[score.competency_id] = score
+    plan = Plan()
+    for row in pending:
+        # A competency deleted since the import is left out, as an unknown code would be.
+        scores = {
+            competencies[code]: Decimal(value)
+            for code, value in row.scores.items()
+            if code in competencies
+        }
+        result = existing.get((row.procedure, row.date))
+        if result is None:
+            result = DiagnosticResult(
+                teacher_id=profile.pk,
+                procedure=row.procedure,
+                date=row.date,
+                procedure_name=row.procedure_name,
+                total_score=row.total_score,
+                level=row.level,
+                entered_by_id=row.entered_by_id,
+            )
+            plan.new_results.append((result, scores))
+        else:
+            result.total_score = row.total_score
+            result.level = row.level
+            result.procedure_name = row.procedure_name or result.procedure_name
+            plan.changed_results.append((result, scores, existing_scores.get(result.pk, {})))
+    schools = [row.school for row in pending if row.school is not None]
+    if schools and profile.school_id is None:
+        # The rows are in date order: the latest school named wins.
+        profile.school = schools[-1]
+        profile.municipality_id = profile.municipality_id or schools[-1].municipality_id
+        plan.schools_to_set.append(profile)
+    write_plan(plan)
+    PendingDiagnosticResult.objects.filter(pk__in=[row.pk for row in pending]).delete()
+    return len(pending)
+
+
+def delete_expired_pending_results(now=None) -> int:
+    """Delete the kept results of invited accounts whose invitation was e-mailed more than
+    ``INVITATION_DAYS`` ago and never accepted: its link no longer works, so the teacher can
+    no longer give the consent through it (run daily, with the import previews' clean-up)."""
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=iom_settings.INVITATION_DAYS)
+    deleted, _by_model = PendingDiagnosticResult.objects.filter(
+        user__is_active=False,
+        user__iom_invitation__accepted_at__isnull=True,
+        user__iom_invitation__sent_at__lt=cutoff,
+    ).delete()
+    return deleted
 
 
 # The flow: preview, apply in chunks, invitations -------------------------------------------

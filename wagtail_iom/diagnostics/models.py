@@ -143,6 +143,65 @@ class TeacherPersonalId(models.Model):
         return str(self.user)
 
 
+class PendingDiagnosticResult(models.Model):
+    """A result an import read for a person who has an account but no teacher's profile yet
+    (invited by the import, or signed up without the consent so far).
+
+    No profile may hold results before the consent (152-FZ), so the row waits here, keyed like
+    a result by the person, procedure and date: it holds what the import would have written.
+    When the teacher's profile is created (the consent), the rows become
+    :class:`DiagnosticResult` rows in the same transaction and are deleted
+    (:func:`wagtail_iom.diagnostics.importing.write_pending_results`). They go with the account,
+    and with an invitation that expired unused
+    (:func:`wagtail_iom.diagnostics.importing.delete_expired_pending_results`).
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="iom_pending_diagnostic_results",
+    )
+    date = models.DateField(_("date"))
+    procedure = models.CharField(_("procedure"), max_length=16, choices=DiagnosticProcedure.choices)
+    procedure_name = models.CharField(_("name of the procedure"), max_length=500, blank=True)
+    total_score = models.DecimalField(_("total score, %"), max_digits=5, decimal_places=1)
+    level = models.CharField(_("level"), max_length=16, choices=DiagnosticLevel.choices)
+    # {competency code: "55.0"}: codes, so that the row reads without the framework's ids.
+    scores = models.JSONField(_("scores per competency"), default=dict, blank=True)
+    school = models.ForeignKey(
+        "wagtail_iom.School",
+        verbose_name=_("school"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("read at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("result awaiting the consent")
+        verbose_name_plural = _("results awaiting the consent")
+        ordering = ["date", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "procedure", "date"],
+                name="iom_one_pending_result_per_user_procedure_date",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_procedure_display()}, {self.date:%d.%m.%Y}"
+
+
 class DiagnosticImportStatus(models.TextChoices):
     PREVIEWED = "previewed", _("Previewed, not applied")
     APPLYING = "applying", _("Being applied")

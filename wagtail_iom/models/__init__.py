@@ -12,6 +12,7 @@ from wagtail_iom.curators.models import (
     CuratorAssignment,
     StaffMembership,
     TeacherProposal,
+    TeacherProposalOrigin,
     TeacherProposalStatus,
 )
 from wagtail_iom.diagnostics.models import (
@@ -23,6 +24,7 @@ from wagtail_iom.diagnostics.models import (
     DiagnosticLevel,
     DiagnosticProcedure,
     DiagnosticResult,
+    PendingDiagnosticResult,
     TeacherPersonalId,
 )
 from wagtail_iom.directory.models import (
@@ -134,11 +136,13 @@ __all__ = [
     "DiagnosticImportChunk",
     "DiagnosticImportChunkStatus",
     "DiagnosticImportStatus",
+    "PendingDiagnosticResult",
     "TeacherPersonalId",
     "CuratorAssignment",
     "StaffMembership",
     "StaffRole",
     "TeacherProposal",
+    "TeacherProposalOrigin",
     "TeacherProposalStatus",
     "Route",
     "RouteComment",

@@ -10,6 +10,9 @@ What the teacher does with the own route, as plain functions the cabinet's views
   marked done with evidence (a text, a link or a file), or the mark taken back. Event steps
   are never marked here: their mark comes from attendance (:mod:`.routes`);
 * :func:`save_reflection` — the teacher's reflection (stage 4);
+* :func:`ask_for_route` — the teacher asks for a route (000 §5.2): a proposal of origin
+  "teacher's request" in the municipality's proposals, refused while a route is under way or
+  a request waits;
 * :func:`request_correction` — a request for a correction, kept as a
   :class:`~wagtail_iom.models.RouteComment` and e-mailed to the curator once the transaction
   commits (the ``wagtail_iom.notify_route_correction`` task, sent once per request).
@@ -41,7 +44,8 @@ from django.utils.translation import gettext_lazy as _
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import access
 from wagtail_iom.core.http import parse_id
-from wagtail_iom.curators.models import CuratorAssignment
+from wagtail_iom.curators import assignments
+from wagtail_iom.curators.models import CuratorAssignment, TeacherProposal, TeacherProposalStatus
 from wagtail_iom.directory.models import Competency
 from wagtail_iom.events.models import (
     ACTIVE_STATUSES,
@@ -726,3 +730,67 @@ def route_page(route) -> dict:
         "can_reflect": can_reflect(route),
         "can_request_correction": can_request_correction(route),
     }
+
+
+# Asking for a route ---------------------------------------------------------------------------
+
+#: A route in one of these statuses is under way: a new one is not asked for meanwhile.
+ROUTE_UNDER_WAY_STATUSES = (
+    S.DEVELOPMENT,
+    S.SENT_FOR_APPROVAL,
+    S.RETURNED,
+    S.APPROVED,
+    S.IMPLEMENTATION,
+)
+REQUEST_COMMENT_MAX_LENGTH = 2000
+
+
+def route_request_state(profile) -> dict:
+    """What the cabinet shows about asking for a route: ``route`` (one under way, or None),
+    ``open_request`` (a proposal awaiting the centre, or None), ``can_ask``. Two queries."""
+    route = (
+        Route.objects.filter(teacher=profile, status__in=ROUTE_UNDER_WAY_STATUSES)
+        .order_by("-starts_on", "-pk")
+        .first()
+    )
+    open_request = (
+        TeacherProposal.objects.filter(teacher=profile, status=TeacherProposalStatus.PROPOSED)
+        .order_by("-proposed_at", "-pk")
+        .first()
+    )
+    return {
+        "route": route,
+        "open_request": open_request,
+        "can_ask": route is None and open_request is None and profile.municipality_id is not None,
+    }
+
+
+def ask_for_route(profile, comment="", language=None) -> TeacherProposal:
+    """The teacher asks for an individual route. Raises :class:`RouteError` (``route_under_way``,
+    ``no_municipality``, ``already_requested``, ``comment_too_long``) and creates nothing then.
+    """
+    comment = (comment or "").strip()
+    if len(comment) > REQUEST_COMMENT_MAX_LENGTH:
+        raise RouteError(
+            "comment_too_long",
+            _("The comment is longer than %(count)d characters: shorten it.")
+            % {"count": REQUEST_COMMENT_MAX_LENGTH},
+        )
+    with transaction.atomic():
+        # The profile's row is locked by request_route; lock it first here, so that the check
+        # of the routes and the creation are one step for two clicks at once.
+        type(profile).objects.select_for_update().filter(pk=profile.pk).first()
+        route = Route.objects.filter(teacher=profile, status__in=ROUTE_UNDER_WAY_STATUSES).first()
+        if route is not None:
+            raise RouteError(
+                "route_under_way",
+                _(
+                    "You already have a route (“%(status)s”): follow it in the cabinet. Ask "
+                    "for a new one once it is completed."
+                )
+                % {"status": route.get_status_display()},
+            )
+        try:
+            return assignments.request_route(profile, comment, language=language)
+        except assignments.AssignmentError as error:
+            raise RouteError(error.code, error.message) from error

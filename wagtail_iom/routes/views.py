@@ -162,8 +162,49 @@ class CorrectionForm(forms.Form):
 @require_http_methods(["GET", "HEAD"])
 def route_list(request):
     routes = access.own_routes(request.user).select_related("curator").order_by("-starts_on", "-pk")
-    context = {"cabinet_section": "routes", "routes": routes}
+    context = {
+        "cabinet_section": "routes",
+        "routes": routes,
+        "route_request": service.route_request_state(request.iom_teacher),
+        "request_form": RouteRequestForm(),
+    }
     return TemplateResponse(request, TEMPLATES + "routes.html", context)
+
+
+class RouteRequestForm(forms.Form):
+    comment = forms.CharField(
+        label=gettext_lazy("Comment (optional)"),
+        help_text=gettext_lazy("What you would like to work on, e.g. a deficit or an attestation."),
+        required=False,
+        max_length=service.REQUEST_COMMENT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "aria-describedby": "id_comment-help"}),
+    )
+
+
+@teacher_required
+@require_http_methods(["POST"])
+def ask_for_route(request):
+    """The "Ask for an individual route" button of the cabinet's routes page."""
+    back = reverse("wagtail_iom:cabinet_routes")
+    form = RouteRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("comment", [])))
+        return redirect(back)
+    try:
+        service.ask_for_route(
+            request.iom_teacher, form.cleaned_data["comment"], language=get_language()
+        )
+    except RouteError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "Your request is sent to the methodical service of your municipality. The centre "
+                "will assign you a curator, who will build the route with you."
+            ),
+        )
+    return redirect(back)
 
 
 @teacher_required

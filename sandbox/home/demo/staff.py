@@ -67,6 +67,8 @@ GROUPS = {
             ("wagtail_iom", "approve_route"),
             ("wagtail_iom", "view_teacherprofile"),
             ("wagtail_iom", "decide_registration"),
+            # Recommends teachers of the school for routes (Curators → Recommend teachers).
+            ("wagtail_iom", "add_teacherproposal"),
         ],
     ),
 }
