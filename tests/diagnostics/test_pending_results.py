@@ -225,8 +225,8 @@ def test_the_invitation_says_the_results_are_kept(mailoutbox):
     user = get_user_model().objects.get(email="new@example.org")
     assert account_emails.send_invitation(user.pk)
     body = mailoutbox[0].body
-    assert "kept until then" in body
-    assert "upload" not in body
+    assert "хранятся до этого момента" in body
+    assert "загруз" not in body  # no "upload the file again"
 
 
 def test_the_daily_clean_up_task_deletes_them_too():
