@@ -934,7 +934,7 @@ def _map_table(data) -> Table:
             # Translators: the regulation's words: «Отметка о выполнении»
             pgettext("route form", "Completion mark"),
         ],
-        widths=[14, 9, 19, 11, 9, 15, 15, 8],
+        widths=[15, 12, 18, 10, 9, 14, 14, 8],
     )
     by_place: dict[tuple[str, str], list[StepText]] = {}
     for text in data.texts:
