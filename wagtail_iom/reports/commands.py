@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from wagtail_iom.core.access import ReportScope
 from wagtail_iom.reports import exports, services
-from wagtail_iom.reports.filters import RoutesByStatusFilterSet
+from wagtail_iom.reports.filters import AttendanceByEventFilterSet, RoutesByStatusFilterSet
 
 FORMATS = ("csv", "xlsx")
 
@@ -95,3 +95,26 @@ def run(name, options, stdout=None):
     if name not in registry:
         raise CommandError(_("Unknown report: %(name)s.") % {"name": name})
     registry[name].run(options, stdout or sys.stdout)
+
+
+@register("attendance-by-event")
+class AttendanceByEvent(ReportCommand):
+    help = "Per event: confirmed sign-ups, teachers who attended, the share attended."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--sessions-from", help="YYYY-MM-DD")
+        parser.add_argument("--sessions-to", help="YYYY-MM-DD")
+        parser.add_argument("--track", help="formal, non_formal or informal")
+        parser.add_argument("--municipality", help="the id of the event's municipality")
+        super().add_arguments(parser)
+
+    def build(self, options):
+        data = {
+            name: options.get(name) or ""
+            for name in ("sessions_from", "sessions_to", "track", "municipality")
+        }
+        scope = ReportScope(region=True)
+        filters = AttendanceByEventFilterSet(data, scope=scope)
+        if not filters.is_valid():
+            raise CommandError(errors_text(filters.form))
+        return services.attendance_by_event(scope, **filters.report_options())

@@ -15,14 +15,21 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wagtail_iom.attendance.models import AttendanceMark
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core.access import ReportScope
 from wagtail_iom.directory.models import Municipality, School
+from wagtail_iom.events.models import (
+    EventPage,
+    EventSession,
+    Registration,
+    RegistrationStatus,
+)
 from wagtail_iom.people.models import TeacherProfile
 from wagtail_iom.routes.models import Route, RouteTransition
 
@@ -214,3 +221,164 @@ def _places(scope: ReportScope, group_by: str, municipality: Municipality | None
     places = list(places)
     places.sort(key=lambda place: (_place_name(place).casefold(), place.pk))
     return places
+
+
+# Attendance by event ------------------------------------------------------------------------
+
+
+@dataclass
+class AttendanceRow:
+    """One event: confirmed sign-ups, teachers marked at one session at least, the share."""
+
+    name: str
+    first_session: datetime.date | None
+    confirmed: int
+    attended: int
+    event_id: int | None = None
+    is_total: bool = False
+
+    @property
+    def share(self) -> float | None:
+        """Attended per confirmed sign-up, in per cent (one decimal); None without sign-ups."""
+        if not self.confirmed:
+            return None
+        return round(100 * self.attended / self.confirmed, 1)
+
+    @property
+    def counts(self) -> list:
+        return [self.confirmed, self.attended, self.share]
+
+    def cells(self) -> list:
+        """The row's cells as exported: an empty cell for no date and no share."""
+        return [
+            "" if value is None else value
+            for value in [self.name, self.first_session, *self.counts]
+        ]
+
+
+@dataclass
+class AttendanceReport:
+    rows: list[AttendanceRow]
+    totals: AttendanceRow
+    sessions_from: datetime.date | None = None
+    sessions_to: datetime.date | None = None
+    headings: list[str] = field(default_factory=list)
+
+    def table(self) -> list[list]:
+        return [self.headings] + [row.cells() for row in [*self.rows, self.totals]]
+
+    def chart_data(self):
+        """The rows as a stacked bar each: attended, and confirmed but not marked."""
+        groups = [
+            StatusGroup("attended", str(_("Attended")), ()),
+            StatusGroup("not_attended", str(_("Confirmed, not marked")), ()),
+        ]
+        rows = [
+            Row(name=row.name, counts=[row.attended, max(row.confirmed - row.attended, 0)])
+            for row in self.rows
+        ]
+        return _ChartData(groups=groups, rows=rows)
+
+
+@dataclass
+class _ChartData:
+    groups: list
+    rows: list
+
+
+def attendance_headings() -> list[str]:
+    return [
+        str(_("Event")),
+        str(_("First session")),
+        str(_("Confirmed sign-ups")),
+        str(_("Attended")),
+        str(_("Attended, %")),
+    ]
+
+
+def attendance_by_event(
+    scope: ReportScope | None = None,
+    *,
+    sessions_from: datetime.date | None = None,
+    sessions_to: datetime.date | None = None,
+    track: str = "",
+    municipality: Municipality | None = None,
+) -> AttendanceReport:
+    """Per event: confirmed sign-ups, attended (distinct teachers with at least one attendance
+    mark) and the share attended, with a totals row.
+
+    The events are those with a session within ``sessions_from``–``sessions_to`` (both days
+    included; only marks of those sessions count), of a ``track`` and held in a
+    ``municipality`` when given. Scope: the region reads every event and sign-up; a
+    methodist the events held in their municipalities, with all their sign-ups; a school head
+    the sign-ups of their school's teachers only, and the events that have any. Two queries,
+    whatever the number of events and sign-ups.
+    """
+    scope = scope or ReportScope(region=True)
+    sessions = EventSession.objects.all()
+    if sessions_from:
+        sessions = sessions.filter(date__gte=sessions_from)
+    if sessions_to:
+        sessions = sessions.filter(date__lte=sessions_to)
+    events = EventPage.objects.filter(alias_of__isnull=True)
+    if sessions_from or sessions_to:
+        events = events.filter(Exists(sessions.filter(page=OuterRef("pk"))))
+    if track:
+        events = events.filter(track=track)
+    if municipality is not None:
+        events = events.filter(municipality=municipality)
+
+    registrations = Registration.objects.filter(event__in=events.values("pk"))
+    whole_events = Q()
+    if not scope.region:
+        whole_events = Q(event__municipality_id__in=scope.municipality_ids)
+        registrations = registrations.filter(
+            whole_events | Q(user__iom_teacher_profile__school_id__in=scope.school_ids)
+        )
+        events = events.filter(
+            Q(municipality_id__in=scope.municipality_ids)
+            | Q(pk__in=registrations.values("event_id"))
+        )
+    marks = AttendanceMark.objects.filter(
+        registration=OuterRef("pk"), session__in=sessions.values("pk")
+    )
+    counted = {
+        values["event"]: values
+        for values in registrations.annotate(marked=Exists(marks))
+        .order_by()
+        .values("event")
+        .annotate(
+            confirmed=Count("pk", filter=Q(status=RegistrationStatus.CONFIRMED)),
+            # One registration per event and teacher: counting marked registrations counts
+            # distinct teachers.
+            attended=Count("pk", filter=Q(marked=True)),
+        )
+    }
+    rows = []
+    for event in events.annotate(first_session=Min("sessions__date")).order_by(
+        F("first_session").asc(nulls_last=True), "title", "pk"
+    ):
+        values = counted.get(event.pk, {})
+        rows.append(
+            AttendanceRow(
+                name=event.title,
+                first_session=event.first_session,
+                confirmed=values.get("confirmed", 0),
+                attended=values.get("attended", 0),
+                event_id=event.pk,
+            )
+        )
+    totals = AttendanceRow(
+        name=str(_("Total")),
+        first_session=None,
+        confirmed=sum(row.confirmed for row in rows),
+        attended=sum(row.attended for row in rows),
+        is_total=True,
+    )
+    return AttendanceReport(
+        rows=rows,
+        totals=totals,
+        sessions_from=sessions_from,
+        sessions_to=sessions_to,
+        headings=attendance_headings(),
+    )
