@@ -11,7 +11,11 @@ from wagtail_iom.core import access
 from wagtail_iom.core.exports import SafeCSVExportMixin
 from wagtail_iom.core.http import forbidden
 from wagtail_iom.reports import chart, services
-from wagtail_iom.reports.filters import AttendanceByEventFilterSet, RoutesByStatusFilterSet
+from wagtail_iom.reports.filters import (
+    AttendanceByEventFilterSet,
+    RoutesByStatusFilterSet,
+    TeacherCoverageFilterSet,
+)
 
 URL_NAMESPACE = "wagtail_iom_reports"
 
@@ -88,6 +92,47 @@ class AttendanceByEventView(IomReportView):
         return context
 
 
+class TeacherCoverageView(IomReportView):
+    """Per municipality (or school): the share of teachers with a route and the share of
+    routes completed (seed 002)."""
+
+    page_title = _("Teacher coverage")
+    template_name = "wagtail_iom/admin/reports/teacher_coverage.html"
+    results_template_name = "wagtail_iom/admin/reports/teacher_coverage_results.html"
+    filterset_class = TeacherCoverageFilterSet
+    index_url_name = f"{URL_NAMESPACE}:teacher_coverage"
+    index_results_url_name = f"{URL_NAMESPACE}:teacher_coverage_results"
+    export_filename = "teacher-coverage"
+    list_export = [
+        "name",
+        "teachers",
+        "profiles",
+        "with_route",
+        "coverage",
+        "routes",
+        "completed",
+        "completion",
+    ]
+
+    def build_report(self, options):
+        return services.teacher_coverage(self.scope, **options)
+
+    @cached_property
+    def export_headings(self):
+        if self.report is None:
+            return {}
+        return dict(zip(self.list_export, self.report.headings, strict=True))
+
+    def to_row_dict(self, item):
+        return dict(zip(self.list_export, item.cells(), strict=True))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["report"] = self.report
+        context["chart"] = chart.stacked_bars(self.report.chart_data()) if self.report else None
+        return context
+
+
 class RoutesByStatusView(IomReportView):
     """Routes by municipality (or school) × status group, as of a date (seed 002's table)."""
 
@@ -132,6 +177,12 @@ def urlpatterns():
             RoutesByStatusView.as_view(results_only=True),
             name="routes_by_status_results",
         ),
+        path("teacher-coverage/", TeacherCoverageView.as_view(), name="teacher_coverage"),
+        path(
+            "teacher-coverage/results/",
+            TeacherCoverageView.as_view(results_only=True),
+            name="teacher_coverage_results",
+        ),
         path("attendance-by-event/", AttendanceByEventView.as_view(), name="attendance_by_event"),
         path(
             "attendance-by-event/results/",
@@ -165,4 +216,15 @@ def attendance_by_event_menu_item():
         name="iom-attendance-by-event",
         icon_name="table",
         order=912,
+    )
+
+
+def teacher_coverage_menu_item():
+    """*Reports → Teacher coverage*, for those who may read reports."""
+    return ReportsMenuItem(
+        _("Teacher coverage"),
+        reverse(f"{URL_NAMESPACE}:teacher_coverage"),
+        name="iom-teacher-coverage",
+        icon_name="table",
+        order=911,
     )

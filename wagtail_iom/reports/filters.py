@@ -137,3 +137,15 @@ class AttendanceByEventFilterSet(WagtailFilterSet):
             "track": data.get("track") or "",
             "municipality": data.get("municipality"),
         }
+
+
+class TeacherCoverageFilterSet(RoutesByStatusFilterSet):
+    """The options of *Routes by status*; the date says which routes exist and which are
+    completed."""
+
+    as_of = django_filters.DateFilter(
+        label=_("As of"),
+        method=keep,
+        widget=AdminDateInput,
+        help_text=_("Routes created by the end of this day are counted, completed as of that day."),
+    )
