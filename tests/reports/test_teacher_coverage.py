@@ -291,3 +291,13 @@ def test_per_school_to_an_xlsx_file(region, tmp_path):
 def test_bad_input_is_a_message(db, args, message):
     with pytest.raises(CommandError, match=message):
         run(*args)
+
+
+def test_the_menu_items_are_shown_only_to_readers(client, region):
+    coverage, attendance = URL, reverse("wagtail_iom_reports:attendance_by_event")
+    client.force_login(staff("head", CENTRE_HEAD))
+    page = client.get("/admin/").content.decode()
+    assert coverage in page and attendance in page
+    client.force_login(staff("curator", CURATOR))
+    page = client.get("/admin/").content.decode()
+    assert coverage not in page and attendance not in page
