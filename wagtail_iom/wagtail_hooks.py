@@ -271,3 +271,17 @@ def register_routes_by_status_menu_item():
     from wagtail_iom.reports.admin import routes_by_status_menu_item
 
     return routes_by_status_menu_item()
+
+
+@hooks.register("register_reports_menu_item")
+def register_attendance_by_event_menu_item():
+    from wagtail_iom.reports.admin import attendance_by_event_menu_item
+
+    return attendance_by_event_menu_item()
+
+
+@hooks.register("register_reports_menu_item")
+def register_teacher_coverage_menu_item():
+    from wagtail_iom.reports.admin import teacher_coverage_menu_item
+
+    return teacher_coverage_menu_item()

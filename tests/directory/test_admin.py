@@ -276,3 +276,23 @@ def test_import_menu_item_is_shown_only_to_those_who_may_import(client, admin_cl
     assert not can_import_directory(editor)
     response = admin_client.get(reverse("wagtailadmin_home"))
     assert reverse("wagtail_iom_directory_import:upload") in response.content.decode()
+
+
+def test_the_number_of_teachers_in_the_form_and_the_export(admin_client, schools):
+    url = reverse("wagtail_iom_school:add")
+    data = {"municipality": schools[0].municipality_id, "name": "Новая школа", "kind": "other"}
+    response = admin_client.post(url, {**data, "teacher_count": "-1"})
+    assert response.status_code == 200
+    assert "teacher_count" in response.context["form"].errors
+    admin_client.post(url, {**data, "teacher_count": "48"})
+    assert School.objects.get(name="Новая школа").teacher_count == 48
+    response = admin_client.get(reverse("wagtail_iom_school:index"), {"export": "xlsx"})
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+    assert ("Новая школа", 48) in {(row[0], row[-1]) for row in rows}
+
+
+def test_the_template_names_the_number_of_teachers(admin_client):
+    response = admin_client.get(reverse("wagtail_iom_directory_import:template"))
+    header = response.content.decode("utf-8-sig").splitlines()[0]
+    assert header.split(";")[-1] == "teacher_count"

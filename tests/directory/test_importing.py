@@ -239,3 +239,75 @@ def test_stale_previews_are_deleted_and_applied_imports_kept(settings):
     assert clear_import_previews.delay().get() == 1  # the Celery task, run eagerly
     call_command("iom_clear_import_previews", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert list(DirectoryImport.objects.values_list("pk", flat=True)) == [applied.pk]
+
+
+# The number of teachers ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("header", ["Число педагогов", "teachers", "Количество педагогов"])
+def test_the_number_of_teachers_is_imported(header):
+    content = csv_bytes(
+        f"Муниципалитет;Образовательная организация;{header}",
+        "Гусевский городской округ;СОШ № 1;48",
+        "Гусевский городской округ;СОШ № 2;0",
+        "Гусевский городской округ;СОШ № 3;",
+    )
+    plan = apply_directory_import(content, "schools.csv")
+    assert plan.rejected == [] and plan.unknown_columns == []
+    counts = dict(School.objects.values_list("name", "teacher_count"))
+    assert counts == {"СОШ № 1": 48, "СОШ № 2": 0, "СОШ № 3": None}
+
+
+def test_the_number_of_teachers_updates_and_an_empty_cell_keeps_it():
+    school = SchoolFactory(name="СОШ № 1", teacher_count=10)
+    other = SchoolFactory(name="СОШ № 2", municipality=school.municipality, teacher_count=7)
+    name = school.municipality.name
+    plan = apply_directory_import(
+        csv_bytes(
+            "municipality;school;teachers",
+            f"{name};СОШ № 1;1 250",  # spaces between thousands are fine
+            f"{name};СОШ № 2;",
+        ),
+        "schools.csv",
+    )
+    assert [row.action for row in plan.rows] == [ACTION_UPDATE_SCHOOL, ACTION_UNCHANGED]
+    assert plan.rows[0].changes == ["number of teachers"]
+    school.refresh_from_db()
+    other.refresh_from_db()
+    assert (school.teacher_count, other.teacher_count) == (1250, 7)
+
+
+def test_the_number_of_teachers_from_a_workbook():
+    workbook = Workbook()
+    workbook.active.append(["Муниципалитет", "Школа", "Число педагогов"])
+    workbook.active.append(["Гусевский городской округ", "СОШ № 1", 48])
+    stream = io.BytesIO()
+    workbook.save(stream)
+    plan = apply_directory_import(stream.getvalue(), "schools.xlsx")
+    assert plan.rejected == []
+    assert School.objects.get().teacher_count == 48
+
+
+def test_bad_numbers_of_teachers_are_rejected_per_row():
+    plan = apply_directory_import(
+        csv_bytes(
+            "Муниципалитет;Образовательная организация;Число педагогов",
+            "Гусевский городской округ;СОШ № 1;сорок",
+            "Гусевский городской округ;СОШ № 2;-3",
+            "Гусевский городской округ;СОШ № 3;4.5",
+            "Гусевский городской округ;СОШ № 4;²",
+            "Гусевский городской округ;;12",
+            "Гусевский городской округ;СОШ № 5;31",
+        ),
+        "schools.csv",
+    )
+    assert [(row.line, row.reason.split(" ")[:4]) for row in plan.rejected] == [
+        (2, ["The", "number", "of", "teachers"]),
+        (3, ["The", "number", "of", "teachers"]),
+        (4, ["The", "number", "of", "teachers"]),
+        (5, ["The", "number", "of", "teachers"]),
+        (6, ["The", "number", "of", "teachers"]),
+    ]
+    assert "“сорок” is not a whole number" in plan.rejected[0].reason
+    assert "without a school" in plan.rejected[4].reason
+    assert list(School.objects.values_list("name", "teacher_count")) == [("СОШ № 5", 31)]

@@ -87,7 +87,15 @@ class SchoolViewSet(ModelViewSet):
     index_view_class = SchoolIndexView
     list_display = ["name", "municipality", "kind", "inn"]
     filterset_class = SchoolFilterSet
-    list_export = ["name", "short_name", "municipality.name", "get_kind_display", "inn", "address"]
+    list_export = [
+        "name",
+        "short_name",
+        "municipality.name",
+        "get_kind_display",
+        "inn",
+        "address",
+        "teacher_count",
+    ]
     export_headings = {
         "municipality.name": gettext_lazy("Municipality"),
         "get_kind_display": gettext_lazy("Kind"),
@@ -100,6 +108,7 @@ class SchoolViewSet(ModelViewSet):
         FieldPanel("kind"),
         FieldPanel("inn"),
         FieldPanel("address"),
+        FieldPanel("teacher_count"),
     ]
     copy_view_enabled = False
     inspect_view_enabled = True
@@ -350,6 +359,7 @@ def csv_template(request):
             "secondary_school",
             "",
             "",
+            "25",
         ]
     )
     return response

@@ -50,9 +50,28 @@ COLUMN_ALIASES = {
     "kind": ("kind", "school kind", "тип", "тип оо", "вид", "вид оо"),
     "inn": ("inn", "инн"),
     "address": ("address", "адрес", "юридический адрес"),
+    "teacher_count": (
+        "teachers",
+        "teacher_count",
+        "teacher count",
+        "number of teachers",
+        "число педагогов",
+        "количество педагогов",
+        "численность педагогов",
+        "педагогов",
+    ),
 }
 
-CSV_TEMPLATE_HEADERS = ["municipality", "oktmo", "school", "short_name", "kind", "inn", "address"]
+CSV_TEMPLATE_HEADERS = [
+    "municipality",
+    "oktmo",
+    "school",
+    "short_name",
+    "kind",
+    "inn",
+    "address",
+    "teacher_count",
+]
 
 
 class DirectoryImportError(ValueError):
@@ -239,6 +258,26 @@ def plan_directory_import(content: bytes, file_name: str) -> DirectoryImportPlan
             )
             continue
 
+        # The number of teachers: a whole number of 0 or more; empty leaves it as it is.
+        count_text = "".join(values.get("teacher_count", "").split())
+        teacher_count = None
+        if count_text:
+            if count_text.endswith(".0"):  # a number cell of a workbook read as text
+                count_text = count_text[:-2]
+            if not (count_text.isascii() and count_text.isdigit()) or len(count_text) > 9:
+                reject(
+                    _(
+                        "The number of teachers “%(value)s” is not a whole number of 0 or more. "
+                        "Write digits only, or leave the cell empty when unknown."
+                    )
+                    % {"value": values["teacher_count"]}
+                )
+                continue
+            teacher_count = int(count_text)
+            if not (school_name or inn):
+                reject(_("The number of teachers is given without a school."))
+                continue
+
         # The municipality: found by OKTMO, then by name; created when new.
         municipality = municipalities_by_oktmo.get(oktmo) if oktmo else None
         if municipality is None:
@@ -319,6 +358,7 @@ def plan_directory_import(content: bytes, file_name: str) -> DirectoryImportPlan
             if school is None:
                 school = School(
                     municipality=municipality,
+                    teacher_count=teacher_count,
                     **{k: v for k, v in new_values.items() if v},
                 )
                 school_action = ACTION_CREATE_SCHOOL
@@ -331,6 +371,7 @@ def plan_directory_import(content: bytes, file_name: str) -> DirectoryImportPlan
                     inn=school.inn,
                     address=school.address,
                     kind=school.kind,
+                    teacher_count=school.teacher_count,
                 )
                 if candidate.municipality_id != municipality.pk:
                     school_changes.append(_("municipality"))
@@ -338,6 +379,9 @@ def plan_directory_import(content: bytes, file_name: str) -> DirectoryImportPlan
                     if value and getattr(candidate, field_name) != value:
                         setattr(candidate, field_name, value)
                         school_changes.append(str(School._meta.get_field(field_name).verbose_name))
+                if teacher_count is not None and candidate.teacher_count != teacher_count:
+                    candidate.teacher_count = teacher_count
+                    school_changes.append(str(School._meta.get_field("teacher_count").verbose_name))
                 candidate.municipality = municipality
                 school_action = ACTION_UPDATE_SCHOOL if school_changes else ACTION_UNCHANGED
                 school = candidate
@@ -417,7 +461,16 @@ def apply_directory_import(content: bytes, file_name: str) -> DirectoryImportPla
     if plan.changed_schools:
         School.objects.bulk_update(
             plan.changed_schools,
-            ["municipality", "name", "name_key", "short_name", "inn", "address", "kind"],
+            [
+                "municipality",
+                "name",
+                "name_key",
+                "short_name",
+                "inn",
+                "address",
+                "kind",
+                "teacher_count",
+            ],
             batch_size=500,
         )
     _index(Municipality, plan.new_municipalities + plan.changed_municipalities)

@@ -118,6 +118,14 @@ class School(index.Indexed, models.Model):
         help_text=_("The organisation's taxpayer number (10 digits). Used to match imports."),
     )
     address = models.CharField(_("address"), max_length=500, blank=True)
+    teacher_count = models.PositiveIntegerField(
+        _("number of teachers"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The teachers working at the school, for the reports' shares. Leave empty when unknown."
+        ),
+    )
 
     search_fields = [
         index.SearchField("name"),

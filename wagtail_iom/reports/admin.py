@@ -11,22 +11,21 @@ from wagtail_iom.core import access
 from wagtail_iom.core.exports import SafeCSVExportMixin
 from wagtail_iom.core.http import forbidden
 from wagtail_iom.reports import chart, services
-from wagtail_iom.reports.filters import RoutesByStatusFilterSet
+from wagtail_iom.reports.filters import (
+    AttendanceByEventFilterSet,
+    RoutesByStatusFilterSet,
+    TeacherCoverageFilterSet,
+)
 
 URL_NAMESPACE = "wagtail_iom_reports"
 
 
-class RoutesByStatusView(SafeCSVExportMixin, ReportView):
-    """Routes by municipality (or school) × status group, as of a date (seed 002's table)."""
+class IomReportView(SafeCSVExportMixin, ReportView):
+    """The common part of the centre's reports: who may read them, their scope, the report
+    built from valid filters (else None: the form shows what to correct), its rows and
+    totals as the listing."""
 
-    page_title = _("Routes by status")
     header_icon = "table"
-    template_name = "wagtail_iom/admin/reports/routes_by_status.html"
-    results_template_name = "wagtail_iom/admin/reports/routes_by_status_results.html"
-    filterset_class = RoutesByStatusFilterSet
-    index_url_name = f"{URL_NAMESPACE}:routes_by_status"
-    index_results_url_name = f"{URL_NAMESPACE}:routes_by_status_results"
-    export_filename = "routes-by-status"
     paginate_by = None
 
     def dispatch(self, request, *args, **kwargs):
@@ -42,12 +41,14 @@ class RoutesByStatusView(SafeCSVExportMixin, ReportView):
     def get_filterset_kwargs(self):
         return {**super().get_filterset_kwargs(), "scope": self.scope}
 
+    def build_report(self, options):
+        raise NotImplementedError
+
     @cached_property
     def report(self):
-        """The report for valid filters, else None (the form shows what to correct)."""
         if self.filters is not None and not self.filters.is_valid():
             return None
-        return services.routes_by_status(self.scope, **self.filters.report_options())
+        return self.build_report(self.filters.report_options())
 
     def get_queryset(self):
         if self.report is None:
@@ -56,6 +57,95 @@ class RoutesByStatusView(SafeCSVExportMixin, ReportView):
 
     def filter_queryset(self, queryset):
         return queryset  # the filters are the report's options (see report)
+
+
+class AttendanceByEventView(IomReportView):
+    """Per event: confirmed sign-ups, teachers who attended, the share."""
+
+    page_title = _("Attendance by event")
+    template_name = "wagtail_iom/admin/reports/attendance_by_event.html"
+    results_template_name = "wagtail_iom/admin/reports/attendance_by_event_results.html"
+    filterset_class = AttendanceByEventFilterSet
+    index_url_name = f"{URL_NAMESPACE}:attendance_by_event"
+    index_results_url_name = f"{URL_NAMESPACE}:attendance_by_event_results"
+    export_filename = "attendance-by-event"
+    list_export = ["name", "first_session", "confirmed", "attended", "share"]
+
+    def build_report(self, options):
+        return services.attendance_by_event(self.scope, **options)
+
+    @cached_property
+    def export_headings(self):
+        # The report's headings, translated while the request's language is active (the
+        # export streams after it).
+        if self.report is None:
+            return {}
+        return dict(zip(self.list_export, self.report.headings, strict=True))
+
+    def to_row_dict(self, item):
+        return dict(zip(self.list_export, item.cells(), strict=True))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["report"] = self.report
+        context["chart"] = chart.stacked_bars(self.report.chart_data()) if self.report else None
+        return context
+
+
+class TeacherCoverageView(IomReportView):
+    """Per municipality (or school): the share of teachers with a route and the share of
+    routes completed (seed 002)."""
+
+    page_title = _("Teacher coverage")
+    template_name = "wagtail_iom/admin/reports/teacher_coverage.html"
+    results_template_name = "wagtail_iom/admin/reports/teacher_coverage_results.html"
+    filterset_class = TeacherCoverageFilterSet
+    index_url_name = f"{URL_NAMESPACE}:teacher_coverage"
+    index_results_url_name = f"{URL_NAMESPACE}:teacher_coverage_results"
+    export_filename = "teacher-coverage"
+    list_export = [
+        "name",
+        "teachers",
+        "profiles",
+        "with_route",
+        "coverage",
+        "routes",
+        "completed",
+        "completion",
+    ]
+
+    def build_report(self, options):
+        return services.teacher_coverage(self.scope, **options)
+
+    @cached_property
+    def export_headings(self):
+        if self.report is None:
+            return {}
+        return dict(zip(self.list_export, self.report.headings, strict=True))
+
+    def to_row_dict(self, item):
+        return dict(zip(self.list_export, item.cells(), strict=True))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["report"] = self.report
+        context["chart"] = chart.stacked_bars(self.report.chart_data()) if self.report else None
+        return context
+
+
+class RoutesByStatusView(IomReportView):
+    """Routes by municipality (or school) × status group, as of a date (seed 002's table)."""
+
+    page_title = _("Routes by status")
+    template_name = "wagtail_iom/admin/reports/routes_by_status.html"
+    results_template_name = "wagtail_iom/admin/reports/routes_by_status_results.html"
+    filterset_class = RoutesByStatusFilterSet
+    index_url_name = f"{URL_NAMESPACE}:routes_by_status"
+    index_results_url_name = f"{URL_NAMESPACE}:routes_by_status_results"
+    export_filename = "routes-by-status"
+
+    def build_report(self, options):
+        return services.routes_by_status(self.scope, **options)
 
     # Exports: the name, one column per status group in the setting's order, the totals last.
     @cached_property
@@ -87,6 +177,18 @@ def urlpatterns():
             RoutesByStatusView.as_view(results_only=True),
             name="routes_by_status_results",
         ),
+        path("teacher-coverage/", TeacherCoverageView.as_view(), name="teacher_coverage"),
+        path(
+            "teacher-coverage/results/",
+            TeacherCoverageView.as_view(results_only=True),
+            name="teacher_coverage_results",
+        ),
+        path("attendance-by-event/", AttendanceByEventView.as_view(), name="attendance_by_event"),
+        path(
+            "attendance-by-event/results/",
+            AttendanceByEventView.as_view(results_only=True),
+            name="attendance_by_event_results",
+        ),
     ]
 
 
@@ -103,4 +205,26 @@ def routes_by_status_menu_item():
         name="iom-routes-by-status",
         icon_name="table",
         order=910,
+    )
+
+
+def attendance_by_event_menu_item():
+    """*Reports → Attendance by event*, for those who may read reports."""
+    return ReportsMenuItem(
+        _("Attendance by event"),
+        reverse(f"{URL_NAMESPACE}:attendance_by_event"),
+        name="iom-attendance-by-event",
+        icon_name="table",
+        order=912,
+    )
+
+
+def teacher_coverage_menu_item():
+    """*Reports → Teacher coverage*, for those who may read reports."""
+    return ReportsMenuItem(
+        _("Teacher coverage"),
+        reverse(f"{URL_NAMESPACE}:teacher_coverage"),
+        name="iom-teacher-coverage",
+        icon_name="table",
+        order=911,
     )

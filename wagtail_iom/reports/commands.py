@@ -12,7 +12,11 @@ from django.utils.translation import gettext as _
 
 from wagtail_iom.core.access import ReportScope
 from wagtail_iom.reports import exports, services
-from wagtail_iom.reports.filters import RoutesByStatusFilterSet
+from wagtail_iom.reports.filters import (
+    AttendanceByEventFilterSet,
+    RoutesByStatusFilterSet,
+    TeacherCoverageFilterSet,
+)
 
 FORMATS = ("csv", "xlsx")
 
@@ -68,6 +72,8 @@ def errors_text(form):
 @register("routes-by-status")
 class RoutesByStatus(ReportCommand):
     help = "Routes per municipality (or school) and status group, as of a date."
+    filterset_class = RoutesByStatusFilterSet
+    service = staticmethod(services.routes_by_status)
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -84,10 +90,10 @@ class RoutesByStatus(ReportCommand):
             for name in ("as_of", "created_from", "created_to", "group_by")
         }
         scope = ReportScope(region=True)
-        filters = RoutesByStatusFilterSet(data, scope=scope)
+        filters = self.filterset_class(data, scope=scope)
         if not filters.is_valid():
             raise CommandError(errors_text(filters.form))
-        return services.routes_by_status(scope, **filters.report_options())
+        return self.service(scope, **filters.report_options())
 
 
 def run(name, options, stdout=None):
@@ -95,3 +101,36 @@ def run(name, options, stdout=None):
     if name not in registry:
         raise CommandError(_("Unknown report: %(name)s.") % {"name": name})
     registry[name].run(options, stdout or sys.stdout)
+
+
+@register("teacher-coverage")
+class TeacherCoverage(RoutesByStatus):
+    help = (
+        "Per municipality (or school): teachers, teachers with a route and their share, "
+        "routes and the share completed."
+    )
+    filterset_class = TeacherCoverageFilterSet
+    service = staticmethod(services.teacher_coverage)
+
+
+@register("attendance-by-event")
+class AttendanceByEvent(ReportCommand):
+    help = "Per event: confirmed sign-ups, teachers who attended, the share attended."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--sessions-from", help="YYYY-MM-DD")
+        parser.add_argument("--sessions-to", help="YYYY-MM-DD")
+        parser.add_argument("--track", help="formal, non_formal or informal")
+        parser.add_argument("--municipality", help="the id of the event's municipality")
+        super().add_arguments(parser)
+
+    def build(self, options):
+        data = {
+            name: options.get(name) or ""
+            for name in ("sessions_from", "sessions_to", "track", "municipality")
+        }
+        scope = ReportScope(region=True)
+        filters = AttendanceByEventFilterSet(data, scope=scope)
+        if not filters.is_valid():
+            raise CommandError(errors_text(filters.form))
+        return services.attendance_by_event(scope, **filters.report_options())

@@ -9,6 +9,8 @@ from wagtail.admin.widgets import AdminDateInput
 
 from wagtail_iom.core.forms import IdModelChoiceFilter
 from wagtail_iom.directory.models import Municipality
+from wagtail_iom.events.kinds import EventTrack
+from wagtail_iom.events.models import Registration
 from wagtail_iom.reports.services import (
     GROUP_BY_CHOICES,
     GROUP_BY_MUNICIPALITY,
@@ -83,3 +85,67 @@ class RoutesByStatusFilterSet(WagtailFilterSet):
             "group_by": group_by,
             "municipality": data.get("municipality"),
         }
+
+
+class AttendanceByEventForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("sessions_from"), cleaned.get("sessions_to")
+        if start and end and start > end:
+            self.add_error(
+                "sessions_to",
+                _("The end of the period (%(end)s) is before its start (%(start)s).")
+                % {"end": f"{end:%d.%m.%Y}", "start": f"{start:%d.%m.%Y}"},
+            )
+        return cleaned
+
+
+class AttendanceByEventFilterSet(WagtailFilterSet):
+    sessions_from = django_filters.DateFilter(
+        label=_("Sessions from"), method=keep, widget=AdminDateInput
+    )
+    sessions_to = django_filters.DateFilter(
+        label=_("Sessions to"), method=keep, widget=AdminDateInput
+    )
+    track = django_filters.ChoiceFilter(
+        label=_("Track"), choices=EventTrack.choices, empty_label=_("All"), method=keep
+    )
+    municipality = IdModelChoiceFilter(
+        label=_("Municipality of the event"),
+        queryset=Municipality.objects.order_by("name"),
+        method=keep,
+    )
+
+    class Meta:
+        model = Registration
+        fields = []
+        form = AttendanceByEventForm
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, scope=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.scope = scope
+        if scope is not None and not scope.region:
+            # The events of a methodist's municipalities, or of the school's sign-ups.
+            del self.filters["municipality"]
+
+    def report_options(self):
+        """The cleaned values as keyword arguments of services.attendance_by_event."""
+        data = self.form.cleaned_data
+        return {
+            "sessions_from": data.get("sessions_from"),
+            "sessions_to": data.get("sessions_to"),
+            "track": data.get("track") or "",
+            "municipality": data.get("municipality"),
+        }
+
+
+class TeacherCoverageFilterSet(RoutesByStatusFilterSet):
+    """The options of *Routes by status*; the date says which routes exist and which are
+    completed."""
+
+    as_of = django_filters.DateFilter(
+        label=_("As of"),
+        method=keep,
+        widget=AdminDateInput,
+        help_text=_("Routes created by the end of this day are counted, completed as of that day."),
+    )

@@ -15,14 +15,21 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from wagtail_iom.attendance.models import AttendanceMark
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core.access import ReportScope
 from wagtail_iom.directory.models import Municipality, School
+from wagtail_iom.events.models import (
+    EventPage,
+    EventSession,
+    Registration,
+    RegistrationStatus,
+)
 from wagtail_iom.people.models import TeacherProfile
 from wagtail_iom.routes.models import Route, RouteTransition
 
@@ -214,3 +221,362 @@ def _places(scope: ReportScope, group_by: str, municipality: Municipality | None
     places = list(places)
     places.sort(key=lambda place: (_place_name(place).casefold(), place.pk))
     return places
+
+
+# Attendance by event ------------------------------------------------------------------------
+
+
+@dataclass
+class AttendanceRow:
+    """One event: confirmed sign-ups, teachers marked at one session at least, the share."""
+
+    name: str
+    first_session: datetime.date | None
+    confirmed: int
+    attended: int
+    event_id: int | None = None
+    is_total: bool = False
+
+    @property
+    def share(self) -> float | None:
+        """Attended per confirmed sign-up, in per cent (one decimal); None without sign-ups."""
+        if not self.confirmed:
+            return None
+        return round(100 * self.attended / self.confirmed, 1)
+
+    @property
+    def counts(self) -> list:
+        return [self.confirmed, self.attended, self.share]
+
+    def cells(self) -> list:
+        """The row's cells as exported: an empty cell for no date and no share."""
+        return [
+            "" if value is None else value
+            for value in [self.name, self.first_session, *self.counts]
+        ]
+
+
+@dataclass
+class AttendanceReport:
+    rows: list[AttendanceRow]
+    totals: AttendanceRow
+    sessions_from: datetime.date | None = None
+    sessions_to: datetime.date | None = None
+    headings: list[str] = field(default_factory=list)
+
+    def table(self) -> list[list]:
+        return [self.headings] + [row.cells() for row in [*self.rows, self.totals]]
+
+    def chart_data(self):
+        """The rows as a stacked bar each: attended, and confirmed but not marked."""
+        groups = [
+            StatusGroup("attended", str(_("Attended")), ()),
+            StatusGroup("not_attended", str(_("Confirmed, not marked")), ()),
+        ]
+        rows = [
+            Row(name=row.name, counts=[row.attended, max(row.confirmed - row.attended, 0)])
+            for row in self.rows
+        ]
+        return _ChartData(groups=groups, rows=rows)
+
+
+@dataclass
+class _ChartData:
+    groups: list
+    rows: list
+
+
+def attendance_headings() -> list[str]:
+    return [
+        str(_("Event")),
+        str(_("First session")),
+        str(_("Confirmed sign-ups")),
+        str(_("Attended")),
+        str(_("Attended, %")),
+    ]
+
+
+def attendance_by_event(
+    scope: ReportScope | None = None,
+    *,
+    sessions_from: datetime.date | None = None,
+    sessions_to: datetime.date | None = None,
+    track: str = "",
+    municipality: Municipality | None = None,
+) -> AttendanceReport:
+    """Per event: confirmed sign-ups, attended (distinct teachers with at least one attendance
+    mark) and the share attended, with a totals row.
+
+    The events are those with a session within ``sessions_from``–``sessions_to`` (both days
+    included; only marks of those sessions count), of a ``track`` and held in a
+    ``municipality`` when given. Scope: the region reads every event and sign-up; a
+    methodist the events held in their municipalities, with all their sign-ups; a school head
+    the sign-ups of their school's teachers only, and the events that have any. Two queries,
+    whatever the number of events and sign-ups.
+    """
+    scope = scope or ReportScope(region=True)
+    sessions = EventSession.objects.all()
+    if sessions_from:
+        sessions = sessions.filter(date__gte=sessions_from)
+    if sessions_to:
+        sessions = sessions.filter(date__lte=sessions_to)
+    events = EventPage.objects.filter(alias_of__isnull=True)
+    if sessions_from or sessions_to:
+        events = events.filter(Exists(sessions.filter(page=OuterRef("pk"))))
+    if track:
+        events = events.filter(track=track)
+    if municipality is not None:
+        events = events.filter(municipality=municipality)
+
+    registrations = Registration.objects.filter(event__in=events.values("pk"))
+    whole_events = Q()
+    if not scope.region:
+        whole_events = Q(event__municipality_id__in=scope.municipality_ids)
+        registrations = registrations.filter(
+            whole_events | Q(user__iom_teacher_profile__school_id__in=scope.school_ids)
+        )
+        events = events.filter(
+            Q(municipality_id__in=scope.municipality_ids)
+            | Q(pk__in=registrations.values("event_id"))
+        )
+    marks = AttendanceMark.objects.filter(
+        registration=OuterRef("pk"), session__in=sessions.values("pk")
+    )
+    counted = {
+        values["event"]: values
+        for values in registrations.annotate(marked=Exists(marks))
+        .order_by()
+        .values("event")
+        .annotate(
+            confirmed=Count("pk", filter=Q(status=RegistrationStatus.CONFIRMED)),
+            # One registration per event and teacher: counting marked registrations counts
+            # distinct teachers.
+            attended=Count("pk", filter=Q(marked=True)),
+        )
+    }
+    rows = []
+    for event in events.annotate(first_session=Min("sessions__date")).order_by(
+        F("first_session").asc(nulls_last=True), "title", "pk"
+    ):
+        values = counted.get(event.pk, {})
+        rows.append(
+            AttendanceRow(
+                name=event.title,
+                first_session=event.first_session,
+                confirmed=values.get("confirmed", 0),
+                attended=values.get("attended", 0),
+                event_id=event.pk,
+            )
+        )
+    totals = AttendanceRow(
+        name=str(_("Total")),
+        first_session=None,
+        confirmed=sum(row.confirmed for row in rows),
+        attended=sum(row.attended for row in rows),
+        is_total=True,
+    )
+    return AttendanceReport(
+        rows=rows,
+        totals=totals,
+        sessions_from=sessions_from,
+        sessions_to=sessions_to,
+        headings=attendance_headings(),
+    )
+
+
+# Teacher coverage ----------------------------------------------------------------------------
+
+#: The route statuses counted as completed when the setting has no "completed" group.
+COMPLETED_STATUSES = ("completed", "audited")
+
+
+def completed_statuses() -> tuple[str, ...]:
+    """The statuses of REPORT_STATUS_GROUPS' "completed" group, else completed and audited."""
+    group = iom_settings.REPORT_STATUS_GROUPS.get("completed")
+    return tuple(group["statuses"]) if group else COMPLETED_STATUSES
+
+
+def share(part: int, whole: int | None) -> float | None:
+    """``part`` of ``whole`` in per cent with one decimal; None when ``whole`` is unknown or 0."""
+    if not whole:
+        return None
+    return round(100 * part / whole, 1)
+
+
+@dataclass
+class CoverageRow:
+    """One place: its teachers (None: unknown), the registered profiles, the teachers with a
+    route, the routes and the routes completed."""
+
+    name: str
+    teachers: int | None
+    profiles: int
+    with_route: int
+    routes: int
+    completed: int
+    place_id: int | None = None
+    is_total: bool = False
+
+    @property
+    def coverage(self) -> float | None:
+        return share(self.with_route, self.teachers)
+
+    @property
+    def completion(self) -> float | None:
+        return share(self.completed, self.routes)
+
+    def cells(self) -> list:
+        values = [
+            self.name,
+            self.teachers,
+            self.profiles,
+            self.with_route,
+            self.coverage,
+            self.routes,
+            self.completed,
+            self.completion,
+        ]
+        return ["" if value is None else value for value in values]
+
+
+@dataclass
+class CoverageReport:
+    rows: list[CoverageRow]
+    totals: CoverageRow
+    as_of: datetime.date
+    created_from: datetime.date | None = None
+    created_to: datetime.date | None = None
+    group_by: str = GROUP_BY_MUNICIPALITY
+    headings: list[str] = field(default_factory=list)
+
+    def table(self) -> list[list]:
+        return [self.headings] + [row.cells() for row in [*self.rows, self.totals]]
+
+    def chart_data(self):
+        """Each place as a bar: teachers with a route, then without one (when known)."""
+        groups = [
+            StatusGroup("with_route", str(_("Teachers with a route")), ()),
+            StatusGroup("without_route", str(_("Teachers without a route")), ()),
+        ]
+        rows = [
+            Row(
+                name=row.name,
+                counts=[row.with_route, max((row.teachers or 0) - row.with_route, 0)],
+            )
+            for row in self.rows
+        ]
+        return _ChartData(groups=groups, rows=rows)
+
+
+def teacher_coverage(
+    scope: ReportScope | None = None,
+    *,
+    as_of: datetime.date | None = None,
+    created_from: datetime.date | None = None,
+    created_to: datetime.date | None = None,
+    group_by: str = GROUP_BY_MUNICIPALITY,
+    municipality: Municipality | None = None,
+) -> CoverageReport:
+    """Per place: the teachers (the sum of the schools' ``teacher_count``; unknown when a
+    school of the place has none), the registered teachers' profiles, the teachers with a
+    route, their share, the routes and the share completed (seed 002: «18% от количества
+    педагогов», «17,5% от разработанных»).
+
+    Routes are counted as :func:`routes_by_status` counts them: created by the end of
+    ``as_of`` and within ``created_from``–``created_to``; a route is completed when its status
+    as of that day is in :func:`completed_statuses`. Four queries, whatever the numbers.
+    """
+    if group_by not in dict(GROUP_BY_CHOICES):
+        raise ValueError(f"Unknown grouping: {group_by!r}")
+    scope = scope or ReportScope(region=True)
+    as_of = as_of or timezone.localdate()
+    key = f"teacher__{group_by}"
+
+    routes = Route.objects.all()
+    profiles = TeacherProfile.objects.all()
+    if not scope.region:
+        profiles = profiles.filter(scope.teachers())
+        routes = routes.filter(teacher__in=profiles.values("pk"))
+    if municipality is not None:
+        routes = routes.filter(teacher__municipality=municipality)
+        profiles = profiles.filter(municipality=municipality)
+    if created_from:
+        routes = routes.filter(created_at__gte=start_of_day(created_from))
+    if created_to:
+        routes = routes.filter(created_at__lt=start_of_day(created_to + datetime.timedelta(days=1)))
+    counted = {
+        values[key]: values
+        for values in status_as_of(routes, as_of)
+        .order_by()
+        .values(key)
+        .annotate(
+            with_route=Count("teacher", distinct=True),
+            routes=Count("pk"),
+            completed=Count("pk", filter=Q(status_as_of__in=completed_statuses())),
+        )
+    }
+    registered = dict(profiles.order_by().values_list(group_by).annotate(Count("pk")))
+
+    places = _places(scope, group_by, municipality)
+    missing = (set(counted) | set(registered)) - {place.pk for place in places} - {None}
+    if missing:
+        # Teachers of a school outside the scope's municipalities are counted: so is their place.
+        places += list(_place_model(group_by).objects.filter(pk__in=missing))
+        places.sort(key=lambda place: _place_name(place).casefold())
+    if group_by == GROUP_BY_SCHOOL:
+        teachers = {place.pk: place.teacher_count for place in places}
+    else:
+        teachers = {
+            values["municipality"]: None if values["unknown"] else values["total"]
+            for values in School.objects.filter(municipality__in=[place.pk for place in places])
+            .order_by()
+            .values("municipality")
+            .annotate(
+                total=Sum("teacher_count"),
+                unknown=Count("pk", filter=Q(teacher_count__isnull=True)),
+            )
+        }
+
+    def row(name, place_id):
+        values = counted.get(place_id, {})
+        return CoverageRow(
+            name=name,
+            teachers=teachers.get(place_id) if place_id is not None else None,
+            profiles=registered.get(place_id, 0),
+            with_route=values.get("with_route", 0),
+            routes=values.get("routes", 0),
+            completed=values.get("completed", 0),
+            place_id=place_id,
+        )
+
+    rows = [row(_place_name(place), place.pk) for place in places]
+    if counted.get(None) or registered.get(None):
+        rows.append(row(str(_("Not specified")), None))
+    known = [row.teachers for row in rows if row.place_id is not None]
+    totals = CoverageRow(
+        name=str(_("Total")),
+        teachers=sum(known) if known and None not in known else None,
+        profiles=sum(row.profiles for row in rows),
+        with_route=sum(row.with_route for row in rows),
+        routes=sum(row.routes for row in rows),
+        completed=sum(row.completed for row in rows),
+        is_total=True,
+    )
+    return CoverageReport(
+        rows=rows,
+        totals=totals,
+        as_of=as_of,
+        created_from=created_from,
+        created_to=created_to,
+        group_by=group_by,
+        headings=[
+            str(dict(GROUP_BY_CHOICES)[group_by]),
+            str(_("Teachers")),
+            str(_("Registered profiles")),
+            str(_("Teachers with a route")),
+            str(_("Teachers with a route, %")),
+            str(_("Routes")),
+            str(_("Routes completed")),
+            str(_("Routes completed, %")),
+        ],
+    )
