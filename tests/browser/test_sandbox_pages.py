@@ -109,3 +109,14 @@ def test_the_routes_by_status_report(page, demo_site, screenshot):
     assert table.is_visible()
     assert "Итого" in table.inner_text()
     assert page.locator(".iom-report svg[role=img]").count() == 1
+    for name, shot in (
+        ("Охват педагогов", "admin-report-teacher-coverage"),
+        ("Посещаемость мероприятий", "admin-report-attendance-by-event"),
+    ):
+        page.goto(demo_site.url + "/admin/")
+        page.get_by_role("button", name=re.compile("Отч[её]ты")).click()
+        page.get_by_role("link", name=name).click()
+        page.wait_for_load_state()
+        assert page.locator(".iom-report svg[role=img]").count() == 1, name
+        assert "Итого" in page.locator("table.iom-report-table").inner_text(), name
+        screenshot(page, shot)

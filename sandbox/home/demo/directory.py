@@ -97,6 +97,8 @@ def build_directory(schools_per_municipality: int = 5) -> dict:
                     "short_name": short.format(n=number, village=village),
                     "kind": school_kind,
                     "address": f"г. {town_name}, ул. Школьная, д. {number}",
+                    # The reports' shares of teachers with a route need the staff numbers.
+                    "teacher_count": 24 + (m_index * 7 + s_index * 13) % 57,
                 },
             )
     return {
