@@ -75,6 +75,7 @@ from wagtail_iom.routes.services import (
     period_errors,
     route_steps,
     route_warnings,
+    track_shares,
 )
 from wagtail_iom.routes.workflow import allowed_transitions, transition
 
@@ -396,6 +397,7 @@ def route_context(request, route, *, with_suggestions=False, with_steps=False):
             for code in RouteStage.ORDER
             if any(s.stage == code for s in steps)
         ]
+        context["track_shares"] = track_shares(steps)
     return context
 
 

@@ -18,8 +18,9 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail_iom.attendance.models import AttendanceMark
 from wagtail_iom.conf import iom_settings
+from wagtail_iom.events.kinds import EventTrack
 from wagtail_iom.events.models import EventPage, EventSession
-from wagtail_iom.routes.blocks import RouteStage
+from wagtail_iom.routes.blocks import DEFAULT_STEP_TRACKS, RouteStage
 from wagtail_iom.routes.models import RouteStatus, StepCompletion
 
 
@@ -87,6 +88,17 @@ class RouteStep:
     @property
     def deadline(self):
         return self.value.get("deadline")
+
+    @property
+    def track(self) -> str | None:
+        """The step's track: its event's, for an open choice the first offered event's (the
+        teacher's choice turns the step into an event step), else the one chosen in the step
+        (a stored step without one counts at its kind's default). None: no event chosen yet."""
+        if self.type == "event":
+            return self.event.track if self.event is not None else None
+        if self.type == "choose_one":
+            return self.options[0].track if self.options else None
+        return self.value.get("track") or DEFAULT_STEP_TRACKS.get(self.type)
 
     @property
     def competency_ids(self) -> list[int]:
@@ -169,6 +181,37 @@ def progress(steps) -> dict:
         "by_stage": by_stage,
         "by_competency": by_competency,
     }
+
+
+@dataclass
+class TrackShare:
+    """The steps of one track: how many, and their part of all the route's steps."""
+
+    track: str
+    label: str
+    count: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.count / self.total) if self.total else 0
+
+
+def track_shares(steps) -> list[TrackShare]:
+    """Steps per track (000 §2.5: formal, non-formal, informal), every step counted, in the
+    order formal, non-formal, informal; all three always present. Steps whose track is not
+    known (an event step whose event was deleted) count in the total only."""
+    steps = list(steps)
+    total = len(steps)
+    return [
+        TrackShare(
+            track=value,
+            label=str(label),
+            count=sum(1 for step in steps if step.track == value),
+            total=total,
+        )
+        for value, label in EventTrack.choices
+    ]
 
 
 # Validation -----------------------------------------------------------------------------------
