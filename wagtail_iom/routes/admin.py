@@ -67,7 +67,7 @@ from wagtail_iom.people import access_log
 from wagtail_iom.people.widgets import AdminTeacherChooser
 from wagtail_iom.routes import builder as route_builder
 from wagtail_iom.routes.blocks import RouteStage
-from wagtail_iom.routes.models import Route, RouteComment, RouteStatus
+from wagtail_iom.routes.models import Route, RouteComment, RouteKind, RouteStatus
 from wagtail_iom.routes.services import (
     EDITABLE_STATUSES,
     RouteError,
@@ -285,6 +285,7 @@ def route_edit_handler():
                     FieldRowPanel(
                         [FieldPanel("starts_on"), FieldPanel("ends_on")], heading=_("Period")
                     ),  # fmt: skip
+                    FieldPanel("kind"),
                     FieldPanel("goal"),
                     FieldPanel("tasks"),
                     FieldPanel("self_education_topic"),
@@ -627,6 +628,15 @@ class NewRouteForm(forms.Form):
     )
     starts_on = forms.DateField(label=_("Start"), widget=AdminDateInput())
     ends_on = forms.DateField(label=_("End"), widget=AdminDateInput())
+    kind = forms.ChoiceField(
+        label=_("Kind of route"),
+        choices=[("", _("By the teacher's latest diagnostics")), *RouteKind.choices],
+        required=False,
+        help_text=_(
+            "A teacher at the low level gets a route for a teacher with low results, others a "
+            "regular route. The allowed length depends on the kind."
+        ),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -644,8 +654,10 @@ class NewRouteForm(forms.Form):
                     code="not_assigned",
                 ),
             )
+        if not cleaned.get("kind"):
+            cleaned["kind"] = route_builder.default_kind(teacher)
         for name, message in period_errors(
-            cleaned.get("starts_on"), cleaned.get("ends_on")
+            cleaned.get("starts_on"), cleaned.get("ends_on"), cleaned["kind"]
         ).items():
             self.add_error(name, ValidationError(message, code="period"))
         return cleaned
@@ -720,6 +732,7 @@ class RouteCreateView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormVie
                 form.cleaned_data["starts_on"],
                 form.cleaned_data["ends_on"],
                 self.request.user,
+                kind=form.cleaned_data["kind"],
             )
         except ValidationError as error:
             for name, messages_ in error.message_dict.items():

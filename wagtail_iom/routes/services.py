@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from wagtail_iom.attendance.models import AttendanceMark
-from wagtail_iom.conf import iom_settings
+from wagtail_iom.conf import DEFAULTS, iom_settings
 from wagtail_iom.events.kinds import EventTrack
 from wagtail_iom.events.models import EventPage, EventSession
 from wagtail_iom.routes.blocks import DEFAULT_STEP_TRACKS, RouteStage
-from wagtail_iom.routes.models import RouteStatus, StepCompletion
+from wagtail_iom.routes.models import RouteKind, RouteStatus, StepCompletion
 
 
 class RouteError(Exception):
@@ -45,18 +45,52 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     )
 
 
-def period_errors(starts_on, ends_on) -> dict:
-    """Errors of a route's period: the end before the start, or a length outside the bounds."""
+def length_bounds(kind) -> tuple[int, int]:
+    """(shortest, longest) length in months of a route of ``kind``: the kind's bounds
+    (``ROUTE_LENGTH_MONTHS``; a kind left out keeps its default) within the overall bounds
+    ``ROUTE_MIN_MONTHS``..``ROUTE_MAX_MONTHS``. ``manage.py check`` makes sure the range is
+    not empty (``wagtail_iom.E015``)."""
+    defaults = DEFAULTS["ROUTE_LENGTH_MONTHS"]
+    kind = kind if kind in defaults else RouteKind.REGULAR
+    configured = iom_settings.ROUTE_LENGTH_MONTHS
+    shortest, longest = (configured if isinstance(configured, dict) else {}).get(
+        kind, defaults[kind]
+    )
+    return (
+        max(shortest, iom_settings.ROUTE_MIN_MONTHS),
+        min(longest, iom_settings.ROUTE_MAX_MONTHS),
+    )
+
+
+def period_errors(starts_on, ends_on, kind=RouteKind.REGULAR) -> dict:
+    """Errors of a route's period: the end before the start, or a length outside the bounds of
+    the route's kind (:func:`length_bounds`). The message names the allowed range."""
     if not starts_on or not ends_on:
         return {}
     if ends_on <= starts_on:
         return {"ends_on": _("The route must end after it starts.")}
-    shortest, longest = iom_settings.ROUTE_MIN_MONTHS, iom_settings.ROUTE_MAX_MONTHS
-    if ends_on < add_months(starts_on, shortest):
-        return {"ends_on": _("A route lasts at least %(months)d month(s).") % {"months": shortest}}
-    if ends_on > add_months(starts_on, longest):
-        return {"ends_on": _("A route lasts at most %(months)d months.") % {"months": longest}}
-    return {}
+    shortest, longest = length_bounds(kind)
+    earliest, latest = add_months(starts_on, shortest), add_months(starts_on, longest)
+    if earliest <= ends_on <= latest:
+        return {}
+    values = {
+        "kind": RouteKind(kind).label if kind in RouteKind.values else kind,
+        "shortest": shortest,
+        "longest": longest,
+        "earliest": earliest.strftime("%d.%m.%Y"),
+        "latest": latest.strftime("%d.%m.%Y"),
+    }
+    if shortest == longest:
+        message = _(
+            "A route of this kind (%(kind)s) lasts %(shortest)d months: "
+            "for this start it ends on %(earliest)s."
+        )
+    else:
+        message = _(
+            "A route of this kind (%(kind)s) lasts %(shortest)d to %(longest)d months: "
+            "for this start it ends between %(earliest)s and %(latest)s."
+        )
+    return {"ends_on": message % values}
 
 
 # Steps ----------------------------------------------------------------------------------------
@@ -225,7 +259,7 @@ def _step_dates(value):
 
 def validate_route(route) -> dict:
     """Field errors of a route: its period, and step dates outside the period."""
-    errors = dict(period_errors(route.starts_on, route.ends_on))
+    errors = dict(period_errors(route.starts_on, route.ends_on, route.kind))
     if errors or not (route.starts_on and route.ends_on):
         return errors
     outside = []
