@@ -115,6 +115,7 @@ def test_the_admin_route_page_shows_the_shares(client, superuser, resource_map, 
     assert response.status_code == 200
     content = response.content.decode()
     assert 'id="iom-progress-by-track"' in content
+    assert 'id="iom-route-kind" data-kind="regular"' in content
     for track, count, percent in EXPECTED_SHARES:
         assert f'data-track="{track}" data-count="{count}" data-percent="{percent}"' in content
 
