@@ -444,6 +444,7 @@ def test_released_database_migrates_to_current_head_without_losing_data(executor
     )
     assert (route.starts_on, route.ends_on) == (date(2025, 1, 1), date(2025, 12, 31))
     assert route.status == "implementation"
+    assert route.kind == "regular"  # routes made before the kinds are regular routes
     assert route.goal == "Освоить формирующее оценивание."
     assert list(route.roadmap.raw_data) == _roadmap(event.pk, competency.pk)
     (stage,) = route.roadmap

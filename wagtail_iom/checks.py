@@ -173,6 +173,80 @@ def _check_routes(user):
             )
         )
     errors.extend(_check_programme_groups(user))
+    errors.extend(_check_route_lengths(user))
+    return errors
+
+
+def _check_route_lengths(user):
+    """``ROUTE_LENGTH_MONTHS``: known kinds to (min, max) whole months, min ≤ max, no maximum
+    above ``ROUTE_MAX_MONTHS``, and for every kind some length left within the overall bounds
+    (a lowered ROUTE_MAX_MONTHS or a raised ROUTE_MIN_MONTHS applies to the defaults too)."""
+    from wagtail_iom.routes.models import RouteKind
+
+    name = f"{SETTING_NAME}['ROUTE_LENGTH_MONTHS']"
+    hint = (
+        "A dict of route kinds to (min, max) months, e.g. {'regular': (6, 12)}; the kinds are: "
+        + ", ".join(RouteKind.values)
+        + "."
+    )
+    mapping = user.get("ROUTE_LENGTH_MONTHS", {})
+    if not isinstance(mapping, dict):
+        return [Error(f"{name} must be a dict.", hint=hint, id="wagtail_iom.E015")]
+    overall_min = user.get("ROUTE_MIN_MONTHS", DEFAULTS["ROUTE_MIN_MONTHS"])
+    overall_max = user.get("ROUTE_MAX_MONTHS", DEFAULTS["ROUTE_MAX_MONTHS"])
+    if not (isinstance(overall_min, int) and isinstance(overall_max, int)):
+        overall_min, overall_max = DEFAULTS["ROUTE_MIN_MONTHS"], DEFAULTS["ROUTE_MAX_MONTHS"]
+    errors = []
+    for kind, bounds in mapping.items():
+        if kind not in RouteKind.values:
+            errors.append(
+                Error(f"{name} names an unknown kind: {kind!r}.", hint=hint, id="wagtail_iom.E015")
+            )
+            continue
+        if not (
+            isinstance(bounds, (list, tuple))
+            and len(bounds) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in bounds)
+        ):
+            errors.append(
+                Error(
+                    f"{name}[{kind!r}] must be a pair of positive whole numbers of months, "
+                    f"not {bounds!r}.",
+                    hint=hint,
+                    id="wagtail_iom.E015",
+                )
+            )
+            continue
+        shortest, longest = bounds
+        if shortest > longest:
+            errors.append(
+                Error(
+                    f"{name}[{kind!r}]: the minimum ({shortest}) is above the maximum ({longest}).",
+                    id="wagtail_iom.E015",
+                )
+            )
+        elif longest > overall_max:
+            errors.append(
+                Error(
+                    f"{name}[{kind!r}]: the maximum ({longest}) is above "
+                    f"'ROUTE_MAX_MONTHS' ({overall_max}).",
+                    hint="No route lasts more than ROUTE_MAX_MONTHS (000 §5.12: three years).",
+                    id="wagtail_iom.E015",
+                )
+            )
+    if errors:
+        return errors
+    for kind in RouteKind.values:
+        shortest, longest = mapping.get(kind, DEFAULTS["ROUTE_LENGTH_MONTHS"][kind])
+        if max(shortest, overall_min) > min(longest, overall_max):
+            errors.append(
+                Error(
+                    f"{name}[{kind!r}] ({shortest}, {longest}) leaves no length within "
+                    f"'ROUTE_MIN_MONTHS'..'ROUTE_MAX_MONTHS' ({overall_min}..{overall_max}).",
+                    hint=f"Set {name}[{kind!r}] within the overall bounds.",
+                    id="wagtail_iom.E015",
+                )
+            )
     return errors
 
 

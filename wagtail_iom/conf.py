@@ -85,6 +85,16 @@ DEFAULTS = {
     # "full" (the four sections), "compact" (the task table) or "competency_groups".
     "ROUTE_MIN_MONTHS": 1,
     "ROUTE_MAX_MONTHS": 36,
+    # The bounds of a route's length by its kind, in months (min, max): a regular route half a
+    # year to a year (003 §1.5), a route of a teacher with low results 6 months, a mentoring
+    # programme 1 to 3 years (002). A kind left out keeps its default. Every route also stays
+    # within ROUTE_MIN_MONTHS..ROUTE_MAX_MONTHS, the overall bounds (000 §5.12: at most three
+    # years); no kind's maximum may exceed ROUTE_MAX_MONTHS.
+    "ROUTE_LENGTH_MONTHS": {
+        "regular": (6, 12),
+        "low_level": (6, 6),
+        "mentoring": (12, 36),
+    },
     "ROUTE_DEFAULT_LAYOUT": "full",
     # The programme by competency groups (layout "competency_groups", seed 004) has four
     # groups: "subject", "methodical", "psychological", "communicative". This maps the codes

@@ -150,6 +150,7 @@ def form_data(route, steps=(), **fields):
     data = {
         "starts_on": route.starts_on.isoformat(),
         "ends_on": route.ends_on.isoformat(),
+        "kind": route.kind,
         "goal": route.goal,
         "tasks": route.tasks,
         "further_support": "",

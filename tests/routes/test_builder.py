@@ -6,6 +6,7 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from wagtail.models import PageViewRestriction
@@ -381,13 +382,15 @@ def test_add_event_step_deadline_outside_the_period_is_left_empty(
     teacher_with_data, comps, event_factory
 ):
     event = event_factory([comps[0]], days=60)
-    route = new_route(teacher_with_data, ends_on=add_months(TODAY, 1))
-    route_builder.add_event_step(route, event, by_user=None)
-    route.refresh_from_db()
-    ((stage, child),) = iter_steps(route)
-    assert stage == route_builder.DEFAULT_EVENT_STAGE
-    assert child.value["deadline"] is None
-    route.full_clean()
+    # A one-month route: shorter than a regular route's default bounds.
+    with override_settings(WAGTAIL_IOM={"ROUTE_LENGTH_MONTHS": {"regular": (1, 12)}}):
+        route = new_route(teacher_with_data, ends_on=add_months(TODAY, 1))
+        route_builder.add_event_step(route, event, by_user=None)
+        route.refresh_from_db()
+        ((stage, child),) = iter_steps(route)
+        assert stage == route_builder.DEFAULT_EVENT_STAGE
+        assert child.value["deadline"] is None
+        route.full_clean()
 
 
 def test_add_event_step_recreates_a_missing_stage_in_order(teacher_with_data, comps, event_factory):

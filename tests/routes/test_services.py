@@ -77,7 +77,9 @@ def test_add_months_clamps_to_the_months_end(day, months, expected):
     assert routes.add_months(day, months) == expected
 
 
+@override_settings(WAGTAIL_IOM={"ROUTE_LENGTH_MONTHS": {"regular": (1, 36)}})
 def test_period_bounds_follow_the_settings():
+    """The overall bounds; the bounds by kind: tests/routes/test_route_kinds.py."""
     assert "ends_on" in routes.period_errors(START, START)
     assert "ends_on" in routes.period_errors(START, START - datetime.timedelta(days=1))
     assert "ends_on" in routes.period_errors(START, START + datetime.timedelta(days=20))
@@ -86,7 +88,13 @@ def test_period_bounds_follow_the_settings():
     assert "ends_on" in routes.period_errors(
         START, routes.add_months(START, 36) + datetime.timedelta(1)
     )
-    with override_settings(WAGTAIL_IOM={"ROUTE_MIN_MONTHS": 6, "ROUTE_MAX_MONTHS": 12}):
+    with override_settings(
+        WAGTAIL_IOM={
+            "ROUTE_MIN_MONTHS": 6,
+            "ROUTE_MAX_MONTHS": 12,
+            "ROUTE_LENGTH_MONTHS": {"regular": (1, 12)},
+        }
+    ):
         assert "ends_on" in routes.period_errors(START, routes.add_months(START, 5))
         assert routes.period_errors(START, routes.add_months(START, 12)) == {}
         assert "ends_on" in routes.period_errors(START, routes.add_months(START, 13))

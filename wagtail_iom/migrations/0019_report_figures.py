@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("wagtail_iom", "0017_route_requests"),
+        ("wagtail_iom", "0018_step_tracks"),
     ]
 
     operations = [

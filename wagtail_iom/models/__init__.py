@@ -75,6 +75,7 @@ from wagtail_iom.privacy.models import PersonalDataExport, PersonalDataExportSta
 from wagtail_iom.routes.models import (
     Route,
     RouteComment,
+    RouteKind,
     RouteLayout,
     RouteStatus,
     RouteTransition,
@@ -146,6 +147,7 @@ __all__ = [
     "TeacherProposalStatus",
     "Route",
     "RouteComment",
+    "RouteKind",
     "RouteLayout",
     "RouteStatus",
     "RouteTransition",

@@ -67,7 +67,7 @@ from wagtail_iom.people import access_log
 from wagtail_iom.people.widgets import AdminTeacherChooser
 from wagtail_iom.routes import builder as route_builder
 from wagtail_iom.routes.blocks import RouteStage
-from wagtail_iom.routes.models import Route, RouteComment, RouteStatus
+from wagtail_iom.routes.models import Route, RouteComment, RouteKind, RouteStatus
 from wagtail_iom.routes.services import (
     EDITABLE_STATUSES,
     RouteError,
@@ -75,6 +75,7 @@ from wagtail_iom.routes.services import (
     period_errors,
     route_steps,
     route_warnings,
+    track_shares,
 )
 from wagtail_iom.routes.workflow import allowed_transitions, transition
 
@@ -284,6 +285,7 @@ def route_edit_handler():
                     FieldRowPanel(
                         [FieldPanel("starts_on"), FieldPanel("ends_on")], heading=_("Period")
                     ),  # fmt: skip
+                    FieldPanel("kind"),
                     FieldPanel("goal"),
                     FieldPanel("tasks"),
                     FieldPanel("self_education_topic"),
@@ -396,6 +398,7 @@ def route_context(request, route, *, with_suggestions=False, with_steps=False):
             for code in RouteStage.ORDER
             if any(s.stage == code for s in steps)
         ]
+        context["track_shares"] = track_shares(steps)
     return context
 
 
@@ -625,6 +628,15 @@ class NewRouteForm(forms.Form):
     )
     starts_on = forms.DateField(label=_("Start"), widget=AdminDateInput())
     ends_on = forms.DateField(label=_("End"), widget=AdminDateInput())
+    kind = forms.ChoiceField(
+        label=_("Kind of route"),
+        choices=[("", _("By the teacher's latest diagnostics")), *RouteKind.choices],
+        required=False,
+        help_text=_(
+            "A teacher at the low level gets a route for a teacher with low results, others a "
+            "regular route. The allowed length depends on the kind."
+        ),
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -642,8 +654,10 @@ class NewRouteForm(forms.Form):
                     code="not_assigned",
                 ),
             )
+        if not cleaned.get("kind"):
+            cleaned["kind"] = route_builder.default_kind(teacher)
         for name, message in period_errors(
-            cleaned.get("starts_on"), cleaned.get("ends_on")
+            cleaned.get("starts_on"), cleaned.get("ends_on"), cleaned["kind"]
         ).items():
             self.add_error(name, ValidationError(message, code="period"))
         return cleaned
@@ -718,6 +732,7 @@ class RouteCreateView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormVie
                 form.cleaned_data["starts_on"],
                 form.cleaned_data["ends_on"],
                 self.request.user,
+                kind=form.cleaned_data["kind"],
             )
         except ValidationError as error:
             for name, messages_ in error.message_dict.items():

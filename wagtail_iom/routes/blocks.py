@@ -17,6 +17,7 @@ from django.utils.translation import pgettext_lazy
 from wagtail import blocks
 from wagtail.blocks.struct_block import StructBlockValidationError
 
+from wagtail_iom.events.kinds import EventTrack
 from wagtail_iom.events.models import EventLevel
 
 
@@ -71,6 +72,29 @@ def _level_block(step_type):
         label=_("Level"),
         default=DEFAULT_STEP_LEVELS[step_type],
         help_text=_("The level of the development map this step is printed under."),
+    )
+
+
+#: The track a step without an event starts with (000 §2.5: formal, non-formal and informal
+#: education). An external course is a further-education programme with hours and a
+#: certificate: formal, as the resource map's courses are. Mentoring and self-education are
+#: informal, as the resource map's mentoring sessions and self-education are; a row of the
+#: compact table is the teacher's own work. Stored steps without a track count at this track.
+DEFAULT_STEP_TRACKS = {
+    "self_education": EventTrack.INFORMAL,
+    "mentoring": EventTrack.INFORMAL,
+    "external_course": EventTrack.FORMAL,
+    "task_row": EventTrack.INFORMAL,
+}
+
+
+def _track_block(step_type):
+    """The track of a step that has no event (an event step takes its event's track)."""
+    return blocks.ChoiceBlock(
+        choices=EventTrack.choices,
+        label=_("Track"),
+        default=DEFAULT_STEP_TRACKS[step_type],
+        help_text=_("Formal, non-formal or informal education: counted in the route's shares."),
     )
 
 
@@ -161,6 +185,7 @@ class SelfEducationStepBlock(blocks.StructBlock):
 
     activity = blocks.CharBlock(label=_("Activity"), max_length=500)
     level = _level_block("self_education")
+    track = _track_block("self_education")
     form = blocks.CharBlock(label=pgettext_lazy("of an activity", "Form"), max_length=255,
                             required=False)  # fmt: skip
     task = _task_block()
@@ -178,6 +203,7 @@ class ExternalCourseStepBlock(blocks.StructBlock):
 
     place = blocks.CharBlock(label=_("Where"), max_length=500)
     level = _level_block("external_course")
+    track = _track_block("external_course")
     programme = blocks.CharBlock(label=_("Programme"), max_length=500)
     hours = blocks.IntegerBlock(label=_("Hours"), min_value=1, max_value=3000, required=False)
     task = _task_block()
@@ -193,6 +219,7 @@ class ExternalCourseStepBlock(blocks.StructBlock):
 class MentoringStepBlock(blocks.StructBlock):
     mentor = blocks.CharBlock(label=_("Mentor"), max_length=255)
     level = _level_block("mentoring")
+    track = _track_block("mentoring")
     format = blocks.ChoiceBlock(choices=MENTORING_FORMATS, label=_("Format of mentoring"))
     meetings = blocks.TextBlock(
         label=_("Meetings"), required=False, help_text=_("Topics and dates of the meetings.")
@@ -212,6 +239,7 @@ class TaskRowBlock(blocks.StructBlock):
 
     deficit = blocks.CharBlock(label=_("Deficit or task"), max_length=500)
     level = _level_block("task_row")
+    track = _track_block("task_row")
     educational_task = blocks.TextBlock(label=_("Educational task"))
     actions = blocks.TextBlock(label=_("Actions and events"))
     starts_on = blocks.DateBlock(label=_("From"), required=False)

@@ -73,7 +73,7 @@ from django.utils.translation import gettext_lazy as _
 
 from wagtail_iom.core import access
 from wagtail_iom.diagnostics import competency_profile as competency_service
-from wagtail_iom.diagnostics.models import DiagnosticResult
+from wagtail_iom.diagnostics.models import DiagnosticLevel, DiagnosticResult
 from wagtail_iom.events.models import (
     SEAT_HOLDING_STATUSES,
     EventLevel,
@@ -91,7 +91,7 @@ from wagtail_iom.people.models import (
     TeacherProfile,
 )
 from wagtail_iom.routes.blocks import RouteStage
-from wagtail_iom.routes.models import Route
+from wagtail_iom.routes.models import Route, RouteKind
 from wagtail_iom.routes.services import EDITABLE_STATUSES, RouteError, period_errors
 
 SNAPSHOT_VERSION = 1
@@ -339,14 +339,30 @@ def empty_roadmap() -> list[dict]:
     ]
 
 
-def create_route(teacher, curator, starts_on, ends_on, by_user) -> Route:
+def default_kind(teacher) -> str:
+    """The kind a new route of ``teacher`` starts with: a route for a teacher with low results
+    when the latest diagnostics put the teacher at the low level (002 extends such routes to 6
+    months), else a regular route. One query."""
+    if teacher is None:
+        return RouteKind.REGULAR
+    latest = (
+        DiagnosticResult.objects.filter(teacher=teacher)
+        .order_by("-date", "-pk")
+        .values_list("level", flat=True)
+        .first()
+    )
+    return RouteKind.LOW_LEVEL if latest == DiagnosticLevel.LOW else RouteKind.REGULAR
+
+
+def create_route(teacher, curator, starts_on, ends_on, by_user, kind=None) -> Route:
     """A new route for ``teacher`` in development: the period checked, the snapshots of sections
     1 and 2 taken, the goal taken from the teacher's request, the four stages in place, and the
-    first revision saved.
+    first revision saved. ``kind`` None: :func:`default_kind`.
 
     :raises ValidationError: the period is wrong (a dict of field errors, as a form shows them).
     """
-    errors = period_errors(starts_on, ends_on)
+    kind = kind or default_kind(teacher)
+    errors = period_errors(starts_on, ends_on, kind)
     if errors:
         raise ValidationError(errors)
     route = Route(
@@ -354,6 +370,7 @@ def create_route(teacher, curator, starts_on, ends_on, by_user) -> Route:
         curator=curator,
         starts_on=starts_on,
         ends_on=ends_on,
+        kind=kind,
         created_by=by_user,
         roadmap=empty_roadmap(),
     )

@@ -43,6 +43,17 @@ class RouteLayout(models.TextChoices):
     COMPETENCY_GROUPS = "competency_groups", _("Programme by competency groups")
 
 
+class RouteKind(models.TextChoices):
+    """The case a route is made for; each kind has its own bounds of length (setting
+    ``ROUTE_LENGTH_MONTHS``): a regular route (003 §1.5: half a year to a year), a route of a
+    teacher with low diagnostic results (002: extended to 6 months), a mentoring programme
+    (002: 1 to 3 years). No route lasts more than three years (000 §5.12)."""
+
+    REGULAR = "regular", _("Regular route")
+    LOW_LEVEL = "low_level", _("Route for a teacher with low results")
+    MENTORING = "mentoring", _("Mentoring programme")
+
+
 class Route(RevisionMixin, index.Indexed, ClusterableModel):
     teacher = models.ForeignKey(
         "wagtail_iom.TeacherProfile",
@@ -60,6 +71,13 @@ class Route(RevisionMixin, index.Indexed, ClusterableModel):
     )
     starts_on = models.DateField(_("start"))
     ends_on = models.DateField(_("end"))
+    kind = models.CharField(
+        _("kind of route"),
+        max_length=16,
+        choices=RouteKind.choices,
+        default=RouteKind.REGULAR,
+        help_text=_("The allowed length of the route depends on its kind."),
+    )
     status = models.CharField(
         _("status"),
         max_length=32,

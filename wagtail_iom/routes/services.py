@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from wagtail_iom.attendance.models import AttendanceMark
-from wagtail_iom.conf import iom_settings
+from wagtail_iom.conf import DEFAULTS, iom_settings
+from wagtail_iom.events.kinds import EventTrack
 from wagtail_iom.events.models import EventPage, EventSession
-from wagtail_iom.routes.blocks import RouteStage
-from wagtail_iom.routes.models import RouteStatus, StepCompletion
+from wagtail_iom.routes.blocks import DEFAULT_STEP_TRACKS, RouteStage
+from wagtail_iom.routes.models import RouteKind, RouteStatus, StepCompletion
 
 
 class RouteError(Exception):
@@ -44,18 +45,52 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     )
 
 
-def period_errors(starts_on, ends_on) -> dict:
-    """Errors of a route's period: the end before the start, or a length outside the bounds."""
+def length_bounds(kind) -> tuple[int, int]:
+    """(shortest, longest) length in months of a route of ``kind``: the kind's bounds
+    (``ROUTE_LENGTH_MONTHS``; a kind left out keeps its default) within the overall bounds
+    ``ROUTE_MIN_MONTHS``..``ROUTE_MAX_MONTHS``. ``manage.py check`` makes sure the range is
+    not empty (``wagtail_iom.E015``)."""
+    defaults = DEFAULTS["ROUTE_LENGTH_MONTHS"]
+    kind = kind if kind in defaults else RouteKind.REGULAR
+    configured = iom_settings.ROUTE_LENGTH_MONTHS
+    shortest, longest = (configured if isinstance(configured, dict) else {}).get(
+        kind, defaults[kind]
+    )
+    return (
+        max(shortest, iom_settings.ROUTE_MIN_MONTHS),
+        min(longest, iom_settings.ROUTE_MAX_MONTHS),
+    )
+
+
+def period_errors(starts_on, ends_on, kind=RouteKind.REGULAR) -> dict:
+    """Errors of a route's period: the end before the start, or a length outside the bounds of
+    the route's kind (:func:`length_bounds`). The message names the allowed range."""
     if not starts_on or not ends_on:
         return {}
     if ends_on <= starts_on:
         return {"ends_on": _("The route must end after it starts.")}
-    shortest, longest = iom_settings.ROUTE_MIN_MONTHS, iom_settings.ROUTE_MAX_MONTHS
-    if ends_on < add_months(starts_on, shortest):
-        return {"ends_on": _("A route lasts at least %(months)d month(s).") % {"months": shortest}}
-    if ends_on > add_months(starts_on, longest):
-        return {"ends_on": _("A route lasts at most %(months)d months.") % {"months": longest}}
-    return {}
+    shortest, longest = length_bounds(kind)
+    earliest, latest = add_months(starts_on, shortest), add_months(starts_on, longest)
+    if earliest <= ends_on <= latest:
+        return {}
+    values = {
+        "kind": RouteKind(kind).label if kind in RouteKind.values else kind,
+        "shortest": shortest,
+        "longest": longest,
+        "earliest": earliest.strftime("%d.%m.%Y"),
+        "latest": latest.strftime("%d.%m.%Y"),
+    }
+    if shortest == longest:
+        message = _(
+            "A route of this kind (%(kind)s) lasts %(shortest)d months: "
+            "for this start it ends on %(earliest)s."
+        )
+    else:
+        message = _(
+            "A route of this kind (%(kind)s) lasts %(shortest)d to %(longest)d months: "
+            "for this start it ends between %(earliest)s and %(latest)s."
+        )
+    return {"ends_on": message % values}
 
 
 # Steps ----------------------------------------------------------------------------------------
@@ -87,6 +122,17 @@ class RouteStep:
     @property
     def deadline(self):
         return self.value.get("deadline")
+
+    @property
+    def track(self) -> str | None:
+        """The step's track: its event's, for an open choice the first offered event's (the
+        teacher's choice turns the step into an event step), else the one chosen in the step
+        (a stored step without one counts at its kind's default). None: no event chosen yet."""
+        if self.type == "event":
+            return self.event.track if self.event is not None else None
+        if self.type == "choose_one":
+            return self.options[0].track if self.options else None
+        return self.value.get("track") or DEFAULT_STEP_TRACKS.get(self.type)
 
     @property
     def competency_ids(self) -> list[int]:
@@ -171,6 +217,37 @@ def progress(steps) -> dict:
     }
 
 
+@dataclass
+class TrackShare:
+    """The steps of one track: how many, and their part of all the route's steps."""
+
+    track: str
+    label: str
+    count: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.count / self.total) if self.total else 0
+
+
+def track_shares(steps) -> list[TrackShare]:
+    """Steps per track (000 §2.5: formal, non-formal, informal), every step counted, in the
+    order formal, non-formal, informal; all three always present. Steps whose track is not
+    known (an event step whose event was deleted) count in the total only."""
+    steps = list(steps)
+    total = len(steps)
+    return [
+        TrackShare(
+            track=value,
+            label=str(label),
+            count=sum(1 for step in steps if step.track == value),
+            total=total,
+        )
+        for value, label in EventTrack.choices
+    ]
+
+
 # Validation -----------------------------------------------------------------------------------
 
 
@@ -182,7 +259,7 @@ def _step_dates(value):
 
 def validate_route(route) -> dict:
     """Field errors of a route: its period, and step dates outside the period."""
-    errors = dict(period_errors(route.starts_on, route.ends_on))
+    errors = dict(period_errors(route.starts_on, route.ends_on, route.kind))
     if errors or not (route.starts_on and route.ends_on):
         return errors
     outside = []

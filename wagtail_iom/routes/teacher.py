@@ -60,7 +60,13 @@ from wagtail_iom.routes.blocks import MENTORING_FORMATS, RouteStage
 from wagtail_iom.routes.documents import FORMATS
 from wagtail_iom.routes.emails import correction_recipient, correction_requested
 from wagtail_iom.routes.models import Route, RouteComment, RouteLayout, RouteStatus, StepCompletion
-from wagtail_iom.routes.services import SELF_MARKED, RouteError, progress, route_steps
+from wagtail_iom.routes.services import (
+    SELF_MARKED,
+    RouteError,
+    progress,
+    route_steps,
+    track_shares,
+)
 
 S = RouteStatus
 
@@ -723,6 +729,7 @@ def route_page(route) -> dict:
         "progress": totals["overall"],
         "stage_progress": [s for s in stages if s.progress is not None],
         "competency_progress": by_competency,
+        "track_shares": track_shares(steps),
         "correction_requests": requests,
         "print_links": print_links(route),
         "can_choose": can_choose(route),

@@ -42,7 +42,7 @@ from wagtail_iom.people.models import (
 )
 from wagtail_iom.routes.blocks import DEFAULT_STEP_LEVELS, MENTORING_FORMATS, RouteStage
 from wagtail_iom.routes.models import RouteLayout, RouteStatus
-from wagtail_iom.routes.services import progress, route_steps
+from wagtail_iom.routes.services import progress, route_steps, track_shares
 
 TEMPLATE = "wagtail_iom/routes/print/document.html"
 
@@ -391,6 +391,10 @@ class _Data:
     @cached_property
     def progress(self):
         return progress(self.steps)
+
+    @cached_property
+    def track_shares(self):
+        return track_shares(self.steps)
 
     @cached_property
     def _event_ids(self) -> set[int]:
@@ -978,6 +982,20 @@ def _map_table(data) -> Table:
     return table
 
 
+def _track_table(data) -> Table:
+    """The steps by track, under the map (000 §2.5: the route joins formal, non-formal and
+    informal education; 004 plans each of the three)."""
+    table = Table(
+        key="tracks",
+        caption=_("Steps by track"),
+        columns=[_("Track"), _("Steps"), _("Share, %")],
+        widths=[6, 2, 2],
+    )
+    for share in data.track_shares:
+        table.rows.append(Row([share.label, str(share.count), str(share.percent)]))
+    return table
+
+
 def _signatures(data, roles) -> list[Signature]:
     names = {
         "teacher": data.card.get("full_name", ""),
@@ -1025,6 +1043,7 @@ def _full(data) -> dict:
             % {"done": overall.done, "total": overall.total, "percent": overall.percent},
         ),
         _map_table(data),
+        _track_table(data),
     ]
     if route.reflection.strip():
         map_blocks.append(Paragraph(_("Reflection of the teacher"), route.reflection))
@@ -1210,7 +1229,7 @@ def _compact(data) -> dict:
             card.get("full_name", ""), _period(data.route.starts_on, data.route.ends_on)
         ),
         "facts": [],
-        "sections": [Section("route", "", [facts, table])],
+        "sections": [Section("route", "", [facts, table, _track_table(data)])],
         "signatures": _signatures(data, ("teacher", "school_head", "tutor")),
         "landscape": True,
     }
@@ -1341,6 +1360,7 @@ def _competency_groups(data) -> dict:
                             "being formed",
                         )
                     ),
+                    _track_table(data),
                 ],
             )
         ],
