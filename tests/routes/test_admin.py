@@ -694,6 +694,23 @@ def test_the_new_route_flow(curator_client, world):
     assert route.revisions.count() == 1
 
 
+def test_the_new_route_form_suggests_an_end_its_kind_allows(curator_client, world):
+    from wagtail_iom.models import DiagnosticResult
+    from wagtail_iom.routes.services import add_months
+
+    teacher = world["teachers"]["a"]
+    page = curator_client.get(url("add"), {"teacher": teacher.pk})
+    assert page.context["form"].initial["ends_on"] == add_months(TODAY, 12)
+    DiagnosticResult.objects.create(
+        teacher=teacher, date=TODAY, procedure="self", level="low", total_score=20
+    )
+    page = curator_client.get(url("add"), {"teacher": teacher.pk})
+    assert page.context["form"].initial["teacher"] == teacher
+    assert page.context["form"].initial["ends_on"] == add_months(TODAY, 6)
+    # An id past 64 bits is no teacher, not an error.
+    assert curator_client.get(url("add"), {"teacher": "9" * 30}).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("teacher_key", "ends_on", "error_field"),
     [

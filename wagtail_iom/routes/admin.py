@@ -56,7 +56,7 @@ from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import access
 from wagtail_iom.core.access import StaffRole
 from wagtail_iom.core.forms import IdModelChoiceField, IdModelChoiceFilter
-from wagtail_iom.core.http import NoCreationView, parse_id, parse_ids
+from wagtail_iom.core.http import MAX_ID, NoCreationView, parse_id, parse_ids
 from wagtail_iom.core.listings import ListingMixin
 from wagtail_iom.core.text import name_search
 from wagtail_iom.curators.assignments import curators, person_name
@@ -712,15 +712,21 @@ class RouteCreateView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormVie
     def get_initial(self):
         from django.utils import timezone
 
-        from wagtail_iom.routes.services import add_months
+        from wagtail_iom.routes.services import add_months, length_bounds
 
         today = timezone.localdate()
-        initial = {"starts_on": today, "ends_on": add_months(today, 12)}
+        teacher = None
         teacher_id = self.request.GET.get("teacher", "")
-        if teacher_id.isdigit():
-            initial["teacher"] = (
+        if teacher_id.isdigit() and int(teacher_id) <= MAX_ID:
+            teacher = (
                 access.teacher_profiles_visible_to(self.request.user).filter(pk=teacher_id).first()
             )
+        # The end suggested is the longest the route's kind allows (a teacher at the low level:
+        # 6 months; a regular route: 12), so that the suggestion is never refused.
+        kind = route_builder.default_kind(teacher)
+        initial = {"starts_on": today, "ends_on": add_months(today, length_bounds(kind)[1])}
+        if teacher is not None:
+            initial["teacher"] = teacher
         return initial
 
     def form_valid(self, form):
