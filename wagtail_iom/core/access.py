@@ -64,6 +64,30 @@ def teacher_profile(user):
         return None
 
 
+def processing_stopped(user) -> bool:
+    """Whether the person has withdrawn the consent to personal-data processing (152-FZ,
+    art. 9 §2): then nothing new is done with their data, no sign-up and no route change,
+    until the withdrawal is cancelled or the data are depersonalised."""
+    if user is None or getattr(user, "pk", None) is None:
+        return False
+    PersonalDataConsent = model("PersonalDataConsent")
+
+    return PersonalDataConsent.objects.filter(user=user, withdrawn_at__isnull=False).exists()
+
+
+def route_frozen(route) -> bool:
+    """A route is frozen while its teacher's consent is withdrawn: neither the teacher nor
+    staff change it."""
+    TeacherProfile = model("TeacherProfile")
+
+    user_id = TeacherProfile.objects.filter(pk=route.teacher_id).values("user_id")
+    PersonalDataConsent = model("PersonalDataConsent")
+
+    return PersonalDataConsent.objects.filter(
+        user_id__in=user_id, withdrawn_at__isnull=False
+    ).exists()
+
+
 def own_registrations(user):
     """The user's own sign-ups; nobody else's."""
     Registration = model("Registration")
@@ -291,6 +315,8 @@ def can_edit_route(user, route=None) -> bool:
     """Curators of the teacher and the centre head change a route's content; municipal
     methodists and school heads only read (and comment, approve, audit)."""
     if not (user and user.is_active and user.has_perm("wagtail_iom.change_route")):
+        return False
+    if route is not None and route_frozen(route):
         return False
     if is_centre_head(user) or not staff_roles(user):
         return True
