@@ -649,12 +649,13 @@ def test_signing_up_again_reads_the_own_row_again_under_the_lock(event_factory):
 
 
 def test_a_sign_up_runs_a_fixed_number_of_queries(event_factory, django_assert_num_queries):
-    """The event over? Signed up already? Then in one transaction (a savepoint here): lock,
-    count, insert. Queries: 2 before, savepoint, 3, release; 1 for the place in the queue."""
+    """Consent withdrawn? The event over? Signed up already? Then in one transaction (a
+    savepoint here): lock, count, insert. Queries: 3 before, savepoint, 3, release; 1 for the
+    place in the queue."""
     event = event_factory(capacity=0)
     UserFactory()
     teacher = UserFactory()
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert signup.register(event, teacher).outcome == "waitlisted"
 
 
