@@ -6,8 +6,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.people.test_access_log import staff_with_teacher_permissions
+from tests.routes.test_admin import form_data
+from tests.routes.test_teacher import make_route
 from wagtail_iom.core.access import StaffRole
-from wagtail_iom.models import ConsentWithdrawal
+from wagtail_iom.models import ConsentWithdrawal, Route
 from wagtail_iom.privacy import withdrawal
 
 pytestmark = pytest.mark.django_db
@@ -87,3 +89,14 @@ def test_run_now_is_post_only_and_refuses_a_closed_withdrawal(
 def test_the_listing_needs_admin_access(client, open_withdrawal):
     response = client.get(INDEX)
     assert response.status_code == 302
+
+
+def test_staff_cannot_edit_the_route_of_a_withdrawn_teacher(admin_client, teacher):
+    route = make_route(teacher)
+    edit = reverse("wagtail_iom_routes:edit", args=[route.pk])
+    assert admin_client.get(edit).status_code == 200
+    withdrawal.withdraw(teacher.user)
+
+    assert admin_client.get(edit).status_code in (302, 403, 404)
+    admin_client.post(edit, form_data(route, goal="Новая цель"))
+    assert Route.objects.get(pk=route.pk).goal == route.goal
