@@ -39,8 +39,10 @@ def test_withdrawing_from_the_cabinet(teacher_client, teacher, resource_map):
     assert page.context["withdrawal"] == ConsentWithdrawal.objects.get()
     assert 'data-withdrawn="true"' in page.content.decode()
     assert 'id="iom-withdrawal-cancel"' in page.content.decode()
-    my_data = teacher_client.get(reverse("wagtail_iom:cabinet_my_data"))
-    assert 'id="iom-consent-withdrawn"' in my_data.content.decode()
+    # every cabinet page shows the state
+    for name in ("cabinet_my_data", "cabinet", "cabinet_routes"):
+        other_page = teacher_client.get(reverse(f"wagtail_iom:{name}"))
+        assert 'id="iom-consent-withdrawn"' in other_page.content.decode(), name
 
 
 def test_a_second_withdrawal_gets_a_message_and_changes_nothing(teacher_client, teacher):
@@ -80,6 +82,7 @@ def test_cancelling_from_the_cabinet(teacher_client, teacher):
     assert not withdrawal.is_withdrawn(teacher.user)
     assert PersonalDataConsent.objects.get(user=teacher.user).withdrawn_at is None
     assert 'data-withdrawn="false"' in response.content.decode()
+    assert 'id="iom-consent-withdrawn"' not in response.content.decode()
 
 
 def test_cancelling_without_a_withdrawal_gets_a_message(teacher_client):

@@ -64,15 +64,26 @@ def teacher_profile(user):
         return None
 
 
-def processing_stopped(user) -> bool:
+def processing_stopped(user, lock=False) -> bool:
     """Whether the person has withdrawn the consent to personal-data processing (152-FZ,
     art. 9 §2): then nothing new is done with their data, no sign-up and no route change,
-    until the withdrawal is cancelled or the data are depersonalised."""
+    until the withdrawal is cancelled or the data are depersonalised.
+
+    ``lock`` (inside a transaction): wait for a withdrawal being written, which locks the
+    person's consents, and read its outcome.
+    """
     if user is None or getattr(user, "pk", None) is None:
         return False
     PersonalDataConsent = model("PersonalDataConsent")
 
-    return PersonalDataConsent.objects.filter(user=user, withdrawn_at__isnull=False).exists()
+    consents = PersonalDataConsent.objects.filter(user=user)
+    if lock:
+        # Every consent of the person is locked, not only the withdrawn ones: a row that a
+        # withdrawal is changing does not match "withdrawn" until it commits, and a lock on
+        # matching rows only would not wait for it.
+        withdrawn = consents.select_for_update().order_by().values_list("withdrawn_at", flat=True)
+        return any(at is not None for at in withdrawn)
+    return consents.filter(withdrawn_at__isnull=False).exists()
 
 
 def route_frozen(route) -> bool:

@@ -308,15 +308,6 @@ def register(event, user, now=None) -> SignupResult:
         personal-data processing.
     """
     now = now or timezone.now()
-    if access.processing_stopped(user):
-        raise SignupError(
-            SignupError.CONSENT_WITHDRAWN,
-            _(
-                "You have withdrawn your consent to the processing of your personal data, so "
-                "you cannot sign up for events. To sign up again, cancel the withdrawal on the "
-                "“My data” page."
-            ),
-        )
     # Read before the lock, so that the lock is held for the seat count and the insert only
     # (every statement under it makes each of many simultaneous sign-ups wait longer). Neither
     # depends on other sign-ups: whether the event is over depends on its sessions and the
@@ -326,6 +317,18 @@ def register(event, user, now=None) -> SignupResult:
     existing = _own_registration(event, user)
     try:
         with transaction.atomic():
+            # Before the event's lock (not to hold it longer): a withdrawal being written
+            # locks the consents, so this waits for it and the withdrawal, which cancels the
+            # person's sign-ups, never misses one made meanwhile.
+            if access.processing_stopped(user, lock=True):
+                raise SignupError(
+                    SignupError.CONSENT_WITHDRAWN,
+                    _(
+                        "You have withdrawn your consent to the processing of your personal "
+                        "data, so you cannot sign up for events. To sign up again, cancel the "
+                        "withdrawal on the “My data” page."
+                    ),
+                )
             event = lock_event(event)
             if not event.live:
                 raise SignupError(

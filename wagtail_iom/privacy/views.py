@@ -44,7 +44,6 @@ def my_data(request):
             "downloadable": service.is_downloadable(export),
             "download_token": service.download_token(export) if export else "",
             "days": iom_settings.PERSONAL_DATA_EXPORT_DAYS,
-            "withdrawal": withdrawals.open_withdrawal(request.user),
         },
     )
 
