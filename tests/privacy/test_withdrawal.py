@@ -27,6 +27,7 @@ from wagtail_iom.models import (
 from wagtail_iom.privacy import withdrawal
 from wagtail_iom.privacy.withdrawal import WithdrawalError
 from wagtail_iom.routes import teacher as route_service
+from wagtail_iom.routes import workflow
 from wagtail_iom.routes.services import RouteError
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
@@ -167,6 +168,15 @@ def test_the_route_is_frozen_for_staff(teacher, superuser):
 
     assert not access.can_edit_route(superuser, route)
     assert access.can_edit_route(superuser, other)
+    for rule in (
+        access.can_write_recommendations,
+        access.can_approve_route,
+        access.can_audit_route,
+    ):
+        assert not rule(superuser, route), rule.__name__
+        assert rule(superuser, other), rule.__name__
+    assert workflow.allowed_transitions(route, superuser) == []
+    assert access.can_see_route(superuser, route)  # staff still read it
 
 
 # Cancelling ------------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ def processing_stopped(user, lock=False) -> bool:
 
 def route_frozen(route) -> bool:
     """A route is frozen while its teacher's consent is withdrawn: neither the teacher nor
-    staff change it."""
+    staff change it (edit, recommendations, approval, audit); staff still read it."""
     TeacherProfile = model("TeacherProfile")
 
     user_id = TeacherProfile.objects.filter(pk=route.teacher_id).values("user_id")
@@ -340,6 +340,8 @@ def can_write_recommendations(user, route) -> bool:
     """Section 4 (recommendations) is written by the curator / tutor or the municipal
     methodist (000, appendix: «заполняется куратором / тьютором / муниципальным методистом»):
     those who may edit the route, and the methodists of the teacher's municipality."""
+    if route_frozen(route):
+        return False
     if can_edit_route(user, route):
         return True
     if not (user and user.is_active and user.has_perm("wagtail_iom.view_route")):
@@ -352,6 +354,8 @@ def can_approve_route(user, route) -> bool:
     """The head of the teacher's school (or the centre head) approves a route."""
     if not (user and user.is_active and user.has_perm("wagtail_iom.approve_route")):
         return False
+    if route_frozen(route):
+        return False
     if is_centre_head(user) or not staff_roles(user):
         return True
     schools = {m.school_id for m in _role_values(user, StaffRole.SCHOOL_HEAD)}
@@ -361,6 +365,8 @@ def can_approve_route(user, route) -> bool:
 def can_audit_route(user, route) -> bool:
     """The municipal methodist of the teacher's municipality (or the centre head) audits."""
     if not (user and user.is_active and user.has_perm("wagtail_iom.audit_route")):
+        return False
+    if route_frozen(route):
         return False
     if is_centre_head(user) or not staff_roles(user):
         return True
