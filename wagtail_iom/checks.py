@@ -91,6 +91,7 @@ def check_iom_settings(app_configs, **kwargs):
                 id="wagtail_iom.E006",
             )
         )
+    errors.extend(_check_consent_withdrawal_days(user))
     errors.extend(_check_diagnostics_thresholds(user))
     errors.extend(_check_routes(user))
     errors.extend(_check_report_status_groups(user))
@@ -120,6 +121,21 @@ def check_iom_settings(app_configs, **kwargs):
                 )
             )
     return errors
+
+
+def _check_consent_withdrawal_days(user):
+    value = user.get("CONSENT_WITHDRAWAL_DAYS", DEFAULTS["CONSENT_WITHDRAWAL_DAYS"])
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 30:
+        return []
+    return [
+        Error(
+            f"{SETTING_NAME}['CONSENT_WITHDRAWAL_DAYS'] must be a whole number from 0 to 30, "
+            f"not {value!r}.",
+            hint="152-FZ (art. 21 §5) gives at most 30 days to stop processing and destroy "
+            "or depersonalise the data after a withdrawal of consent.",
+            id="wagtail_iom.E016",
+        )
+    ]
 
 
 def _check_diagnostics_thresholds(user):

@@ -75,6 +75,9 @@ DEFAULTS = {
     "INVITATION_DAYS": 14,
     # How long the link to a teacher's "My data" file works; the file is deleted afterwards.
     "PERSONAL_DATA_EXPORT_DAYS": 7,
+    # After a teacher withdraws the consent, their data are depersonalised after this many
+    # days (152-FZ, art. 21 §5 allows at most 30); the teacher may cancel until then.
+    "CONSENT_WITHDRAWAL_DAYS": 30,
     # Attendance uploads (lists of attendees' e-mails): the largest file accepted, in bytes.
     "ATTENDANCE_UPLOAD_MAX_SIZE": 1024 * 1024,
     # Evidence a teacher attaches to a route step (a scan, a photo, a certificate): the largest

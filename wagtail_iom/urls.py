@@ -43,6 +43,16 @@ urlpatterns = [
     path("cabinet/calendar/", cabinet.calendar_settings, name="cabinet_calendar"),
     path("cabinet/my-data/", privacy.my_data, name="cabinet_my_data"),
     path(
+        "cabinet/my-data/withdraw/",
+        privacy.withdraw_consent,
+        name="cabinet_withdraw_consent",
+    ),
+    path(
+        "cabinet/my-data/withdraw/cancel/",
+        privacy.cancel_withdrawal,
+        name="cabinet_cancel_withdrawal",
+    ),
+    path(
         "cabinet/my-data/<str:token>/",
         privacy.download,
         name="cabinet_my_data_download",

@@ -141,6 +141,32 @@ def register_access_log_menu_item():
     return access_log_menu_item()
 
 
+# Withdrawals of consent (152-FZ): the open ones, under Reports, for the head of the centre
+# (privacy/admin.py).
+@hooks.register("register_admin_urls")
+def register_withdrawal_urls():
+    from django.urls import include, path
+
+    from wagtail_iom.privacy import admin as privacy_admin
+
+    return [
+        path(
+            "iom/withdrawals/",
+            include(
+                (privacy_admin.urlpatterns(), privacy_admin.URL_NAMESPACE),
+                namespace=privacy_admin.URL_NAMESPACE,
+            ),
+        )
+    ]
+
+
+@hooks.register("register_reports_menu_item")
+def register_withdrawals_menu_item():
+    from wagtail_iom.privacy.admin import withdrawals_menu_item
+
+    return withdrawals_menu_item()
+
+
 # Curators: staff roles, assigning teachers to curators, proposals (curators/admin.py).
 @hooks.register("register_admin_viewset")
 def register_curators_viewsets():

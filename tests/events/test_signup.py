@@ -578,8 +578,9 @@ def test_the_lock_can_be_switched_off_only_inside_the_test_hook():
 
 
 def test_the_event_row_is_locked_before_the_seats_are_counted(event_factory):
-    """The locking query must come first in the transaction (before the seats are counted)
-    and, on PostgreSQL, lock only the event page's row."""
+    """The locking query must come first in the transaction (before the seats are counted),
+    after only the person's consents (locked to wait for a withdrawal being written), and, on
+    PostgreSQL, lock only the event page's row."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -590,9 +591,9 @@ def test_the_event_row_is_locked_before_the_seats_are_counted(event_factory):
 
     sqls = [q["sql"] for q in queries.captured_queries]
     # The transaction's start: a savepoint inside the test's transaction.
-    first = sqls[
-        next(i for i, sql in enumerate(sqls) if sql.startswith(("SAVEPOINT", "BEGIN"))) + 1
-    ]
+    start = next(i for i, sql in enumerate(sqls) if sql.startswith(("SAVEPOINT", "BEGIN")))
+    consents, first = sqls[start + 1], sqls[start + 2]
+    assert 'FROM "wagtail_iom_personaldataconsent"' in consents
     assert first.startswith("SELECT") and 'FROM "wagtail_iom_eventpage"' in first
     assert sqls.index(first) < next(i for i, sql in enumerate(sqls) if "COUNT(" in sql)
     if connection.features.has_select_for_update:
@@ -649,12 +650,13 @@ def test_signing_up_again_reads_the_own_row_again_under_the_lock(event_factory):
 
 
 def test_a_sign_up_runs_a_fixed_number_of_queries(event_factory, django_assert_num_queries):
-    """The event over? Signed up already? Then in one transaction (a savepoint here): lock,
-    count, insert. Queries: 2 before, savepoint, 3, release; 1 for the place in the queue."""
+    """Consent withdrawn? The event over? Signed up already? Then in one transaction (a
+    savepoint here): lock, count, insert. Queries: 3 before, savepoint, 3, release; 1 for the
+    place in the queue."""
     event = event_factory(capacity=0)
     UserFactory()
     teacher = UserFactory()
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert signup.register(event, teacher).outcome == "waitlisted"
 
 

@@ -64,6 +64,41 @@ def teacher_profile(user):
         return None
 
 
+def processing_stopped(user, lock=False) -> bool:
+    """Whether the person has withdrawn the consent to personal-data processing (152-FZ,
+    art. 9 §2): then nothing new is done with their data, no sign-up and no route change,
+    until the withdrawal is cancelled or the data are depersonalised.
+
+    ``lock`` (inside a transaction): wait for a withdrawal being written, which locks the
+    person's consents, and read its outcome.
+    """
+    if user is None or getattr(user, "pk", None) is None:
+        return False
+    PersonalDataConsent = model("PersonalDataConsent")
+
+    consents = PersonalDataConsent.objects.filter(user=user)
+    if lock:
+        # Every consent of the person is locked, not only the withdrawn ones: a row that a
+        # withdrawal is changing does not match "withdrawn" until it commits, and a lock on
+        # matching rows only would not wait for it.
+        withdrawn = consents.select_for_update().order_by().values_list("withdrawn_at", flat=True)
+        return any(at is not None for at in withdrawn)
+    return consents.filter(withdrawn_at__isnull=False).exists()
+
+
+def route_frozen(route) -> bool:
+    """A route is frozen while its teacher's consent is withdrawn: neither the teacher nor
+    staff change it (edit, recommendations, approval, audit); staff still read it."""
+    TeacherProfile = model("TeacherProfile")
+
+    user_id = TeacherProfile.objects.filter(pk=route.teacher_id).values("user_id")
+    PersonalDataConsent = model("PersonalDataConsent")
+
+    return PersonalDataConsent.objects.filter(
+        user_id__in=user_id, withdrawn_at__isnull=False
+    ).exists()
+
+
 def own_registrations(user):
     """The user's own sign-ups; nobody else's."""
     Registration = model("Registration")
@@ -292,6 +327,8 @@ def can_edit_route(user, route=None) -> bool:
     methodists and school heads only read (and comment, approve, audit)."""
     if not (user and user.is_active and user.has_perm("wagtail_iom.change_route")):
         return False
+    if route is not None and route_frozen(route):
+        return False
     if is_centre_head(user) or not staff_roles(user):
         return True
     if not _role_values(user, StaffRole.CURATOR):
@@ -303,6 +340,8 @@ def can_write_recommendations(user, route) -> bool:
     """Section 4 (recommendations) is written by the curator / tutor or the municipal
     methodist (000, appendix: «заполняется куратором / тьютором / муниципальным методистом»):
     those who may edit the route, and the methodists of the teacher's municipality."""
+    if route_frozen(route):
+        return False
     if can_edit_route(user, route):
         return True
     if not (user and user.is_active and user.has_perm("wagtail_iom.view_route")):
@@ -315,6 +354,8 @@ def can_approve_route(user, route) -> bool:
     """The head of the teacher's school (or the centre head) approves a route."""
     if not (user and user.is_active and user.has_perm("wagtail_iom.approve_route")):
         return False
+    if route_frozen(route):
+        return False
     if is_centre_head(user) or not staff_roles(user):
         return True
     schools = {m.school_id for m in _role_values(user, StaffRole.SCHOOL_HEAD)}
@@ -324,6 +365,8 @@ def can_approve_route(user, route) -> bool:
 def can_audit_route(user, route) -> bool:
     """The municipal methodist of the teacher's municipality (or the centre head) audits."""
     if not (user and user.is_active and user.has_perm("wagtail_iom.audit_route")):
+        return False
+    if route_frozen(route):
         return False
     if is_centre_head(user) or not staff_roles(user):
         return True

@@ -51,6 +51,7 @@ from django.db.models import Max, Q
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
+from wagtail_iom.core import access
 from wagtail_iom.events.models import EventPage, EventSession, Registration, RegistrationStatus
 
 #: Lock the event before counting its seats. Switched off only by the concurrency tests
@@ -85,6 +86,7 @@ class SignupError(Exception):
     REGISTRATION_CLOSED = "registration_closed"
     REGISTRATION_DECLINED = "registration_declined"
     NOT_PENDING = "not_pending"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
 
     def __init__(self, code: str, message, params: dict | None = None):
         self.code = code
@@ -302,7 +304,8 @@ def register(event, user, now=None) -> SignupResult:
     is not an error); after a cancellation the same row is used again, at the end of the queue.
 
     :raises SignupError: the event is unpublished, cancelled or over, the registration window
-        is not open, or this sign-up was declined.
+        is not open, this sign-up was declined, or the person has withdrawn the consent to
+        personal-data processing.
     """
     now = now or timezone.now()
     # Read before the lock, so that the lock is held for the seat count and the insert only
@@ -314,6 +317,18 @@ def register(event, user, now=None) -> SignupResult:
     existing = _own_registration(event, user)
     try:
         with transaction.atomic():
+            # Before the event's lock (not to hold it longer): a withdrawal being written
+            # locks the consents, so this waits for it and the withdrawal, which cancels the
+            # person's sign-ups, never misses one made meanwhile.
+            if access.processing_stopped(user, lock=True):
+                raise SignupError(
+                    SignupError.CONSENT_WITHDRAWN,
+                    _(
+                        "You have withdrawn your consent to the processing of your personal "
+                        "data, so you cannot sign up for events. To sign up again, cancel the "
+                        "withdrawal on the “My data” page."
+                    ),
+                )
             event = lock_event(event)
             if not event.live:
                 raise SignupError(

@@ -71,7 +71,11 @@ from wagtail_iom.people.models import (
     RegionalProject,
     TeacherProfile,
 )
-from wagtail_iom.privacy.models import PersonalDataExport, PersonalDataExportStatus
+from wagtail_iom.privacy.models import (
+    ConsentWithdrawal,
+    PersonalDataExport,
+    PersonalDataExportStatus,
+)
 from wagtail_iom.routes.models import (
     Route,
     RouteComment,
@@ -109,6 +113,7 @@ __all__ = [
     "PersonalDataAccess",
     "PersonalDataAccessAction",
     "PersonalDataConsent",
+    "ConsentWithdrawal",
     "PersonalDataExport",
     "PersonalDataExportStatus",
     "TeacherProfile",

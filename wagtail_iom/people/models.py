@@ -44,6 +44,10 @@ class PersonalDataConsent(models.Model):
     # Null only when the request carried no usable address.
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     user_agent = models.CharField(_("browser"), max_length=255, blank=True)
+    # Set while a withdrawal of the consent is open (privacy/withdrawal.py sets and clears it):
+    # the lower domains read it through core.access.processing_stopped() and stop processing
+    # the person's data (no sign-ups, no route changes) without knowing about withdrawals.
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("consent to personal-data processing")

@@ -52,3 +52,50 @@ class PersonalDataExport(models.Model):
 
     def __str__(self):
         return f"{self.user_id}: {self.get_status_display()}, {self.requested_at:%d.%m.%Y %H:%M}"
+
+
+class ConsentWithdrawal(models.Model):
+    """A teacher's withdrawal of the consent to personal-data processing (152-FZ, art. 9 §2).
+
+    While it is open (neither cancelled nor carried out) the person's data are not processed
+    and, from ``anonymise_after``, are due to be depersonalised. At most one is open per person
+    (a partial unique constraint). ``privacy/withdrawal.py`` makes every change.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="iom_consent_withdrawals",
+    )
+    requested_at = models.DateTimeField(_("requested at"))
+    anonymise_after = models.DateTimeField(_("depersonalise after"))
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    carried_out_at = models.DateTimeField(_("carried out at"), null=True, blank=True)
+    carried_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("carried out by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("withdrawal of consent")
+        verbose_name_plural = _("withdrawals of consent")
+        ordering = ["anonymise_after", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(cancelled_at__isnull=True, carried_out_at__isnull=True),
+                name="iom_one_open_consent_withdrawal",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.requested_at:%d.%m.%Y %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cancelled_at is None and self.carried_out_at is None

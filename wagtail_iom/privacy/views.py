@@ -1,15 +1,18 @@
-"""The cabinet's "My data" page: ask for the export, see its state, download it."""
+"""The cabinet's "My data" page: ask for the export, see its state, download it; and the
+withdrawal of the consent to personal-data processing, with its cancellation."""
 
 from django.contrib import messages
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core.http import teacher_required
 from wagtail_iom.privacy import exports as service
+from wagtail_iom.privacy import withdrawal as withdrawals
 
 
 @teacher_required
@@ -43,6 +46,57 @@ def my_data(request):
             "days": iom_settings.PERSONAL_DATA_EXPORT_DAYS,
         },
     )
+
+
+@teacher_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def withdraw_consent(request):
+    """GET: what a withdrawal does, and a confirmation form; or, when one is open, its date and
+    the cancellation form. POST: withdraw."""
+    if request.method == "POST":
+        try:
+            result = withdrawals.withdraw(request.user, language=get_language())
+        except withdrawals.WithdrawalError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Your consent is withdrawn. %(count)d sign-up for an event was cancelled.",
+                    "Your consent is withdrawn. %(count)d sign-ups for events were cancelled.",
+                    len(result.cancelled),
+                )
+                % {"count": len(result.cancelled)},
+            )
+        return redirect("wagtail_iom:cabinet_withdraw_consent")
+    return TemplateResponse(
+        request,
+        "wagtail_iom/cabinet/withdraw_consent.html",
+        {
+            "cabinet_section": "my_data",
+            "withdrawal": withdrawals.open_withdrawal(request.user),
+            "days": iom_settings.CONSENT_WITHDRAWAL_DAYS,
+        },
+    )
+
+
+@teacher_required
+@require_POST
+def cancel_withdrawal(request):
+    try:
+        withdrawals.cancel(request.user)
+    except withdrawals.WithdrawalError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            _(
+                "Your withdrawal is cancelled: your data are processed again and your route "
+                "may change. The sign-ups cancelled by the withdrawal stay cancelled: sign up "
+                "again if the events still take sign-ups."
+            ),
+        )
+    return redirect("wagtail_iom:cabinet_withdraw_consent")
 
 
 @teacher_required

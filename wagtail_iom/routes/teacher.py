@@ -90,6 +90,12 @@ NO_STEP_MESSAGE = _(
 )
 
 
+WITHDRAWN_MESSAGE = _(
+    "You have withdrawn your consent to the processing of your personal data, so your route "
+    "is frozen. To change it, cancel the withdrawal on the “My data” page."
+)
+
+
 def _status_label(route):
     return route.get_status_display()
 
@@ -109,6 +115,8 @@ def _check_teacher(route, user):
     profile = access.teacher_profile(user)
     if profile is None or profile.pk != route.teacher_id:
         raise RouteError("forbidden", _("This is not your route."))
+    if access.processing_stopped(user):
+        raise RouteError("withdrawn", WITHDRAWN_MESSAGE)
 
 
 def _locked(route):

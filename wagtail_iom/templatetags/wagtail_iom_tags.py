@@ -35,3 +35,12 @@ def query_with(context, **changes):
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def consent_withdrawal(context):
+    """The signed-in person's open withdrawal of consent, or None (the cabinet's banner)."""
+    from wagtail_iom.privacy.withdrawal import open_withdrawal
+
+    request = context.get("request")
+    return open_withdrawal(getattr(request, "user", None))

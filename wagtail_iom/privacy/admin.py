@@ -1,0 +1,78 @@
+"""Reports → Withdrawals of consent: the open withdrawals, for the head of the centre, who may
+bring one forward ("run now": it becomes due at once; the depersonalisation of due
+withdrawals is the next step of the package, see docs/personal-data.md)."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+from wagtail.admin.menu import MenuItem
+
+from wagtail_iom.core.http import forbidden
+from wagtail_iom.people import access_log
+from wagtail_iom.privacy import withdrawal as service
+
+URL_NAMESPACE = "wagtail_iom_withdrawals"
+MENU_LABEL = gettext_lazy("Withdrawals of consent")
+
+
+def can_manage_withdrawals(user) -> bool:
+    """The head of the centre (and superusers), who read the access log, see the withdrawals."""
+    return access_log.can_read_access_log(user)
+
+
+def _refused(request):
+    return forbidden(request, _("Only the head of the centre sees the withdrawals of consent."))
+
+
+@require_GET
+def index(request):
+    if not can_manage_withdrawals(request.user):
+        return _refused(request)
+    return TemplateResponse(
+        request,
+        "wagtail_iom/admin/withdrawals/index.html",
+        {"withdrawals": service.pending().order_by("anonymise_after", "pk")},
+    )
+
+
+@require_POST
+def run_now(request, pk):
+    if not can_manage_withdrawals(request.user):
+        return _refused(request)
+    withdrawal = get_object_or_404(service.pending(), pk=pk)
+    service.bring_forward(withdrawal)
+    messages.success(
+        request,
+        _(
+            "The withdrawal is due now: the depersonalisation takes it on its next run. "
+            "The teacher can no longer count on the remaining days to cancel it."
+        ),
+    )
+    return redirect(f"{URL_NAMESPACE}:index")
+
+
+def urlpatterns():
+    return [
+        path("", index, name="index"),
+        path("<iom_id:pk>/run-now/", run_now, name="run_now"),
+    ]
+
+
+class WithdrawalsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return can_manage_withdrawals(request.user)
+
+
+def withdrawals_menu_item():
+    """*Reports → Withdrawals of consent*, shown to the head of the centre."""
+    return WithdrawalsMenuItem(
+        MENU_LABEL,
+        reverse(f"{URL_NAMESPACE}:index"),
+        name="iom-consent-withdrawals",
+        icon_name="warning",
+        order=910,
+    )
