@@ -448,10 +448,12 @@ def test_tomorrows_confirmed_sign_ups_are_reminded_once(
     tomorrow = event_on(resource_map, day=local_today + day, title="Завтрашний семинар")
     today = event_on(resource_map, day=local_today, title="Сегодняшний семинар")
     after = event_on(resource_map, day=local_today + 2 * day, title="Послезавтрашний семинар")
-    reminded = signup.register(tomorrow, teacher.user).registration
-    signup.register(today, teacher.user)
-    signup.register(after, teacher.user)
-    signup.cancel(signup.register(tomorrow, other_teacher.user).registration)
+    # Signed up in the morning, before today's event starts, whatever the time the test runs.
+    morning = datetime.datetime.combine(local_today, datetime.time(8, 0), tzinfo=KALININGRAD)
+    reminded = signup.register(tomorrow, teacher.user, now=morning).registration
+    signup.register(today, teacher.user, now=morning)
+    signup.register(after, teacher.user, now=morning)
+    signup.cancel(signup.register(tomorrow, other_teacher.user, now=morning).registration)
 
     assert notifications.due_reminders(noon(local_today)) == [(reminded.pk, local_today + day)]
     assert notifications.send_day_before_reminders(noon(local_today)) == 1
