@@ -48,8 +48,8 @@ def run_now(request, pk):
     messages.success(
         request,
         _(
-            "The withdrawal is due now: the depersonalisation takes it on its next run. "
-            "The teacher can no longer count on the remaining days to cancel it."
+            "The withdrawal is due now: its data are to be depersonalised without waiting for "
+            "the remaining days."
         ),
     )
     return redirect(f"{URL_NAMESPACE}:index")
