@@ -94,6 +94,7 @@ CABINET_PAGES = [
     ("attended/", "cabinet-attended"),
     ("calendar/", "cabinet-calendar"),
     ("my-data/", "cabinet-my-data"),
+    ("my-data/withdraw/", "cabinet-withdraw-consent"),
 ]
 
 
