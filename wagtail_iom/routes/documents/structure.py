@@ -1229,7 +1229,10 @@ def _compact(data) -> dict:
             card.get("full_name", ""), _period(data.route.starts_on, data.route.ends_on)
         ),
         "facts": [],
-        "sections": [Section("route", "", [facts, table, _track_table(data)])],
+        # The shares by track come before the form's table, not after it: the table's last
+        # row then goes to the page of the signatures (a block between them would let the
+        # signatures stand alone on the last page).
+        "sections": [Section("route", "", [facts, _track_table(data), table])],
         "signatures": _signatures(data, ("teacher", "school_head", "tutor")),
         "landscape": True,
     }
@@ -1350,6 +1353,9 @@ def _competency_groups(data) -> dict:
                 "",
                 [
                     facts,
+                    # Before the programme, as in the compact table: nothing stands between
+                    # the programme's note and the signatures.
+                    _track_table(data),
                     table,
                     # Translators: the regulation's words (004): «*распределить трудовые
                     # функции согласно формируемым компетенциям»
@@ -1360,7 +1366,6 @@ def _competency_groups(data) -> dict:
                             "being formed",
                         )
                     ),
-                    _track_table(data),
                 ],
             )
         ],
