@@ -38,6 +38,12 @@ class WagtailIOMAppConfig(AppConfig):
 
         diagnostics_receivers.connect_profile_receivers()
 
+        # Wagtail's site history report unites the log models in one flat union, which
+        # Django 6.1 needs once the teachers' log model is the third (core/history.py).
+        from wagtail_iom.core import history
+
+        history.install_site_history_union()
+
         # Permission policies, before any admin view asks Wagtail's policy registry.
         from wagtail_iom.curators import permissions as curator_permissions
         from wagtail_iom.routes import permissions as route_permissions

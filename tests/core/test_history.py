@@ -233,3 +233,29 @@ def test_curator_assignments_are_logged_about_the_teacher(curator, teachers):
     assert entry.teacher_id == theirs.pk
     assert not TeacherLogEntry.objects.viewable_by_user(curator).filter(pk=entry.pk).exists()
     assert mine.pk != theirs.pk
+
+
+@pytest.mark.parametrize("export", [None, "csv", "xlsx"])
+def test_the_site_history_lists_and_exports_pages_other_models_and_teachers_together(
+    client, teachers, resource_map, export
+):
+    """The report unites three log models (Wagtail's pages and models, and the teachers'):
+    every row comes back, in the listing and both exports, on every supported Django."""
+    school = SchoolFactory(short_name="Школа с журналом")
+    log(school, "wagtail.edit", user=UserFactory(username="school-editor", is_superuser=True))
+    log(resource_map, "wagtail.edit")
+    client.force_login(UserFactory(username="root", is_superuser=True))
+    params = {"export": export} if export else {}
+    response = client.get(SITE_HISTORY, params)
+    assert response.status_code == 200
+    if export == "xlsx":
+        sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+        body = " ".join(str(cell.value) for row in sheet.iter_rows() for cell in row)
+    elif export == "csv":
+        body = b"".join(response.streaming_content).decode("utf-8")
+    else:
+        body = response.content.decode()
+    assert "Школа с журналом" in body
+    assert resource_map.title in body
+    assert MINE in body
+    assert THEIRS in body
