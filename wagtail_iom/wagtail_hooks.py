@@ -311,3 +311,10 @@ def register_teacher_coverage_menu_item():
     from wagtail_iom.reports.admin import teacher_coverage_menu_item
 
     return teacher_coverage_menu_item()
+
+
+@hooks.register("register_reports_menu_item")
+def register_deficit_coverage_menu_item():
+    from wagtail_iom.reports.admin import deficit_coverage_menu_item
+
+    return deficit_coverage_menu_item()

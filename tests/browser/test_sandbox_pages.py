@@ -112,6 +112,7 @@ def test_the_routes_by_status_report(page, demo_site, screenshot):
     for name, shot in (
         ("Охват педагогов", "admin-report-teacher-coverage"),
         ("Посещаемость мероприятий", "admin-report-attendance-by-event"),
+        ("Покрытие дефицитов", "admin-report-deficit-coverage"),
     ):
         page.goto(demo_site.url + "/admin/")
         page.get_by_role("button", name=re.compile("Отч[её]ты")).click()

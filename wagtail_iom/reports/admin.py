@@ -13,6 +13,7 @@ from wagtail_iom.core.http import forbidden
 from wagtail_iom.reports import chart, services
 from wagtail_iom.reports.filters import (
     AttendanceByEventFilterSet,
+    DeficitCoverageFilterSet,
     RoutesByStatusFilterSet,
     TeacherCoverageFilterSet,
 )
@@ -133,6 +134,38 @@ class TeacherCoverageView(IomReportView):
         return context
 
 
+class DeficitCoverageView(IomReportView):
+    """Per competency: teachers with the deficit against upcoming events with free seats that
+    target it; the gaps where the centre must plan events."""
+
+    page_title = _("Coverage of deficits")
+    template_name = "wagtail_iom/admin/reports/deficit_coverage.html"
+    results_template_name = "wagtail_iom/admin/reports/deficit_coverage_results.html"
+    filterset_class = DeficitCoverageFilterSet
+    index_url_name = f"{URL_NAMESPACE}:deficit_coverage"
+    index_results_url_name = f"{URL_NAMESPACE}:deficit_coverage_results"
+    export_filename = "deficit-coverage"
+    list_export = ["name", "teachers", "events", "seats", "shortfall"]
+
+    def build_report(self, options):
+        return services.deficit_coverage(self.scope, **options)
+
+    @cached_property
+    def export_headings(self):
+        if self.report is None:
+            return {}
+        return dict(zip(self.list_export, self.report.headings, strict=True))
+
+    def to_row_dict(self, item):
+        return dict(zip(self.list_export, item.cells(), strict=True))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["report"] = self.report
+        context["chart"] = chart.stacked_bars(self.report.chart_data()) if self.report else None
+        return context
+
+
 class RoutesByStatusView(IomReportView):
     """Routes by municipality (or school) × status group, as of a date (seed 002's table)."""
 
@@ -183,6 +216,12 @@ def urlpatterns():
             TeacherCoverageView.as_view(results_only=True),
             name="teacher_coverage_results",
         ),
+        path("deficit-coverage/", DeficitCoverageView.as_view(), name="deficit_coverage"),
+        path(
+            "deficit-coverage/results/",
+            DeficitCoverageView.as_view(results_only=True),
+            name="deficit_coverage_results",
+        ),
         path("attendance-by-event/", AttendanceByEventView.as_view(), name="attendance_by_event"),
         path(
             "attendance-by-event/results/",
@@ -227,4 +266,15 @@ def teacher_coverage_menu_item():
         name="iom-teacher-coverage",
         icon_name="table",
         order=911,
+    )
+
+
+def deficit_coverage_menu_item():
+    """*Reports → Coverage of deficits*, for those who may read reports."""
+    return ReportsMenuItem(
+        _("Coverage of deficits"),
+        reverse(f"{URL_NAMESPACE}:deficit_coverage"),
+        name="iom-deficit-coverage",
+        icon_name="table",
+        order=913,
     )

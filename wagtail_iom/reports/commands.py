@@ -14,6 +14,7 @@ from wagtail_iom.core.access import ReportScope
 from wagtail_iom.reports import exports, services
 from wagtail_iom.reports.filters import (
     AttendanceByEventFilterSet,
+    DeficitCoverageFilterSet,
     RoutesByStatusFilterSet,
     TeacherCoverageFilterSet,
 )
@@ -134,3 +135,24 @@ class AttendanceByEvent(ReportCommand):
         if not filters.is_valid():
             raise CommandError(errors_text(filters.form))
         return services.attendance_by_event(scope, **filters.report_options())
+
+
+@register("deficit-coverage")
+class DeficitCoverage(ReportCommand):
+    help = (
+        "Per competency: teachers with the deficit, upcoming events with free seats that "
+        "target it, their free seats, and the teachers left without one."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--municipality", help="the id of the teachers' municipality")
+        parser.add_argument("--track", help="formal, non_formal or informal")
+        super().add_arguments(parser)
+
+    def build(self, options):
+        data = {name: options.get(name) or "" for name in ("municipality", "track")}
+        scope = ReportScope(region=True)
+        filters = DeficitCoverageFilterSet(data, scope=scope)
+        if not filters.is_valid():
+            raise CommandError(errors_text(filters.form))
+        return services.deficit_coverage(scope, **filters.report_options())

@@ -149,3 +149,35 @@ class TeacherCoverageFilterSet(RoutesByStatusFilterSet):
         widget=AdminDateInput,
         help_text=_("Routes created by the end of this day are counted, completed as of that day."),
     )
+
+
+class DeficitCoverageFilterSet(WagtailFilterSet):
+    """The teachers' municipality (the centre head only) and the events' track."""
+
+    municipality = IdModelChoiceFilter(
+        label=_("Municipality of the teachers"),
+        queryset=Municipality.objects.order_by("name"),
+        method=keep,
+    )
+    track = django_filters.ChoiceFilter(
+        label=_("Track of the events"),
+        choices=EventTrack.choices,
+        empty_label=_("All"),
+        method=keep,
+    )
+
+    class Meta:
+        model = Registration
+        fields = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, scope=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.scope = scope
+        if scope is not None and not scope.region:
+            # A methodist's or a school head's teachers are already their scope.
+            del self.filters["municipality"]
+
+    def report_options(self):
+        """The cleaned values as keyword arguments of services.deficit_coverage."""
+        data = self.form.cleaned_data
+        return {"municipality": data.get("municipality"), "track": data.get("track") or ""}

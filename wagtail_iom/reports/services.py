@@ -23,7 +23,9 @@ from django.utils.translation import gettext_lazy as _
 from wagtail_iom.attendance.models import AttendanceMark
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core.access import ReportScope
-from wagtail_iom.directory.models import Municipality, School
+from wagtail_iom.diagnostics.competency_profile import deficit_threshold
+from wagtail_iom.diagnostics.models import CompetencyScore
+from wagtail_iom.directory.models import Competency, Municipality, School
 from wagtail_iom.events.models import (
     EventPage,
     EventSession,
@@ -31,6 +33,7 @@ from wagtail_iom.events.models import (
     RegistrationStatus,
 )
 from wagtail_iom.people.models import TeacherProfile
+from wagtail_iom.routes.builder import suggestible_events
 from wagtail_iom.routes.models import Route, RouteTransition
 
 GROUP_BY_MUNICIPALITY = "municipality"
@@ -579,4 +582,169 @@ def teacher_coverage(
             str(_("Routes completed")),
             str(_("Routes completed, %")),
         ],
+    )
+
+
+# Coverage of deficits ------------------------------------------------------------------------
+
+
+@dataclass
+class DeficitCoverageRow:
+    """One competency: the teachers whose latest score in it is a deficit, against the upcoming
+    events with a free seat that target it and their free seats (None: one has no limit)."""
+
+    name: str
+    teachers: int
+    events: int
+    seats: int | None
+    competency_id: int | None = None
+    is_total: bool = False
+    #: The totals row's shortfall: the sum of the competencies' shortfalls.
+    shortfall_sum: int | None = None
+    #: The cell of free seats when an event has no limit, translated when the report is made
+    #: (exports are written after the request's language is gone).
+    no_limit: str = "no limit"
+
+    @property
+    def shortfall(self) -> int:
+        """Teachers with the deficit for whom no free seat waits: all of them without an event,
+        none when an event has no limit."""
+        if self.shortfall_sum is not None:
+            return self.shortfall_sum
+        if not self.events:
+            return self.teachers
+        if self.seats is None:
+            return 0
+        return max(self.teachers - self.seats, 0)
+
+    def cells(self) -> list:
+        seats = self.no_limit if self.seats is None and self.events else self.seats or 0
+        return [self.name, self.teachers, self.events, seats, self.shortfall]
+
+
+@dataclass
+class DeficitCoverageReport:
+    rows: list[DeficitCoverageRow]
+    totals: DeficitCoverageRow
+    track: str = ""
+    headings: list[str] = field(default_factory=list)
+
+    def table(self) -> list[list]:
+        return [self.headings] + [row.cells() for row in [*self.rows, self.totals]]
+
+    @property
+    def gaps(self) -> list[DeficitCoverageRow]:
+        """The competencies where teachers with the deficit find no free seat."""
+        return [row for row in self.rows if row.shortfall]
+
+    def chart_data(self):
+        """Each competency with a deficit as a bar: teachers with a free seat waiting, then
+        teachers without one."""
+        groups = [
+            StatusGroup("covered", str(_("A free seat waits")), ()),
+            StatusGroup("shortfall", str(_("No free seat")), ()),
+        ]
+        rows = [
+            Row(name=row.name, counts=[row.teachers - row.shortfall, row.shortfall])
+            for row in self.rows
+            if row.teachers
+        ]
+        return _ChartData(groups=groups, rows=rows)
+
+
+def deficit_coverage_headings() -> list[str]:
+    return [
+        str(_("Competency")),
+        str(_("Teachers with the deficit")),
+        str(_("Upcoming events with free seats")),
+        str(_("Free seats")),
+        str(_("Teachers without a free seat")),
+    ]
+
+
+def deficit_coverage(
+    scope: ReportScope | None = None,
+    *,
+    municipality: Municipality | None = None,
+    track: str = "",
+    now: datetime.datetime | None = None,
+) -> DeficitCoverageReport:
+    """For each competency of the framework: the teachers in ``scope`` (of one
+    ``municipality`` when given) whose latest score in it is a deficit
+    (``DIAGNOSTICS_DEFICIT_BELOW``), against the events a route may still suggest for it
+    (:func:`wagtail_iom.routes.builder.suggestible_events`: published, not started, open to
+    sign-ups, with a free seat), of one ``track`` when given, and their free seats. The rows
+    with teachers left without a seat are the gaps where the centre must plan events.
+
+    Events are the region's resource map: every scope counts all of them. "Latest" is per
+    competency, as in the teacher's competency profile. The totals count deficits (a teacher
+    with two is counted twice), distinct events and their free seats. Five queries, whatever the
+    numbers of teachers, scores and events (one reads the pages' view restrictions).
+    """
+    scope = scope or ReportScope(region=True)
+    profiles = TeacherProfile.objects.all()
+    if not scope.region:
+        profiles = profiles.filter(scope.teachers())
+    if municipality is not None:
+        profiles = profiles.filter(municipality=municipality)
+
+    latest = (
+        CompetencyScore.objects.filter(
+            result__teacher_id=OuterRef("result__teacher_id"),
+            competency_id=OuterRef("competency_id"),
+        )
+        .order_by("-result__date", "-result__pk")
+        .values("pk")[:1]
+    )
+    deficits = dict(
+        CompetencyScore.objects.filter(result__teacher__in=profiles.values("pk"))
+        .annotate(latest_pk=Subquery(latest))
+        .filter(pk=F("latest_pk"), score__lt=deficit_threshold())
+        .order_by()
+        .values_list("competency_id")
+        .annotate(Count("result__teacher_id", distinct=True))
+    )
+
+    events = suggestible_events(now=now)
+    if track:
+        events = events.filter(track=track)
+    free_seats = {
+        pk: None if capacity is None else max(capacity - taken, 0)
+        for pk, capacity, taken in events.values_list("pk", "capacity", "seats_taken")
+    }
+    events_of = {}
+    for competency_id, event_id in EventPage.competencies.through.objects.filter(
+        eventpage_id__in=list(free_seats)
+    ).values_list("competency_id", "eventpage_id"):
+        events_of.setdefault(competency_id, set()).add(event_id)
+
+    no_limit = str(_("no limit"))
+
+    def seats(event_ids):
+        values = [free_seats[pk] for pk in event_ids]
+        return None if None in values else sum(values)
+
+    rows = [
+        DeficitCoverageRow(
+            name=f"{competency.code} — {competency.name}",
+            teachers=deficits.get(competency.pk, 0),
+            events=len(events_of.get(competency.pk, ())),
+            seats=seats(events_of.get(competency.pk, ())),
+            competency_id=competency.pk,
+            no_limit=no_limit,
+        )
+        for competency in Competency.objects.only("code", "name")
+    ]
+    targeted = set().union(*events_of.values()) if events_of else set()
+    totals = DeficitCoverageRow(
+        name=str(_("Total")),
+        teachers=sum(row.teachers for row in rows),
+        events=len(targeted),
+        seats=seats(targeted),
+        is_total=True,
+        shortfall_sum=sum(row.shortfall for row in rows),
+        no_limit=no_limit,
+    )
+    return DeficitCoverageReport(
+        rows=rows, totals=totals, track=track, headings=deficit_coverage_headings()
     )
