@@ -318,3 +318,10 @@ def register_deficit_coverage_menu_item():
     from wagtail_iom.reports.admin import deficit_coverage_menu_item
 
     return deficit_coverage_menu_item()
+
+
+@hooks.register("register_reports_menu_item")
+def register_low_results_few_routes_menu_item():
+    from wagtail_iom.reports.admin import low_results_few_routes_menu_item
+
+    return low_results_few_routes_menu_item()

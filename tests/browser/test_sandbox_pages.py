@@ -113,6 +113,7 @@ def test_the_routes_by_status_report(page, demo_site, screenshot):
         ("Охват педагогов", "admin-report-teacher-coverage"),
         ("Посещаемость мероприятий", "admin-report-attendance-by-event"),
         ("Покрытие дефицитов", "admin-report-deficit-coverage"),
+        ("Низкие результаты и мало маршрутов", "admin-report-low-results-few-routes"),
     ):
         page.goto(demo_site.url + "/admin/")
         page.get_by_role("button", name=re.compile("Отч[её]ты")).click()

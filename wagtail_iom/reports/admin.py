@@ -14,6 +14,7 @@ from wagtail_iom.reports import chart, services
 from wagtail_iom.reports.filters import (
     AttendanceByEventFilterSet,
     DeficitCoverageFilterSet,
+    LowResultsFewRoutesFilterSet,
     RoutesByStatusFilterSet,
     TeacherCoverageFilterSet,
 )
@@ -166,6 +167,46 @@ class DeficitCoverageView(IomReportView):
         return context
 
 
+class LowResultsFewRoutesView(IomReportView):
+    """Per municipality: the mean of the latest diagnostic scores against the routes per
+    teacher, the municipalities low on both flagged (seed 002)."""
+
+    page_title = _("Low results and few routes")
+    template_name = "wagtail_iom/admin/reports/low_results_few_routes.html"
+    results_template_name = "wagtail_iom/admin/reports/low_results_few_routes_results.html"
+    filterset_class = LowResultsFewRoutesFilterSet
+    index_url_name = f"{URL_NAMESPACE}:low_results_few_routes"
+    index_results_url_name = f"{URL_NAMESPACE}:low_results_few_routes_results"
+    export_filename = "low-results-few-routes"
+    list_export = [
+        "name",
+        "teachers",
+        "diagnosed",
+        "mean_score",
+        "routes",
+        "routes_per_teacher",
+        "flagged",
+    ]
+
+    def build_report(self, options):
+        return services.low_results_few_routes(self.scope, **options)
+
+    @cached_property
+    def export_headings(self):
+        if self.report is None:
+            return {}
+        return dict(zip(self.list_export, self.report.headings, strict=True))
+
+    def to_row_dict(self, item):
+        return dict(zip(self.list_export, item.cells(), strict=True))
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["report"] = self.report
+        context["chart"] = chart.stacked_bars(self.report.chart_data()) if self.report else None
+        return context
+
+
 class RoutesByStatusView(IomReportView):
     """Routes by municipality (or school) × status group, as of a date (seed 002's table)."""
 
@@ -222,6 +263,16 @@ def urlpatterns():
             DeficitCoverageView.as_view(results_only=True),
             name="deficit_coverage_results",
         ),
+        path(
+            "low-results-few-routes/",
+            LowResultsFewRoutesView.as_view(),
+            name="low_results_few_routes",
+        ),
+        path(
+            "low-results-few-routes/results/",
+            LowResultsFewRoutesView.as_view(results_only=True),
+            name="low_results_few_routes_results",
+        ),
         path("attendance-by-event/", AttendanceByEventView.as_view(), name="attendance_by_event"),
         path(
             "attendance-by-event/results/",
@@ -277,4 +328,15 @@ def deficit_coverage_menu_item():
         name="iom-deficit-coverage",
         icon_name="table",
         order=913,
+    )
+
+
+def low_results_few_routes_menu_item():
+    """*Reports → Low results and few routes*, for those who may read reports."""
+    return ReportsMenuItem(
+        _("Low results and few routes"),
+        reverse(f"{URL_NAMESPACE}:low_results_few_routes"),
+        name="iom-low-results-few-routes",
+        icon_name="table",
+        order=914,
     )

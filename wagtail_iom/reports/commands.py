@@ -15,6 +15,7 @@ from wagtail_iom.reports import exports, services
 from wagtail_iom.reports.filters import (
     AttendanceByEventFilterSet,
     DeficitCoverageFilterSet,
+    LowResultsFewRoutesFilterSet,
     RoutesByStatusFilterSet,
     TeacherCoverageFilterSet,
 )
@@ -156,3 +157,31 @@ class DeficitCoverage(ReportCommand):
         if not filters.is_valid():
             raise CommandError(errors_text(filters.form))
         return services.deficit_coverage(scope, **filters.report_options())
+
+
+@register("low-results-few-routes")
+class LowResultsFewRoutes(ReportCommand):
+    help = (
+        "Per municipality: the mean of the teachers' latest diagnostic scores against the "
+        "routes per teacher; the municipalities low on both are flagged."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--score-below", help="a percentage (default: the deficit threshold)")
+        parser.add_argument("--routes-per-teacher-below", help="e.g. 0.2 (the default)")
+        parser.add_argument(
+            "--flagged-only", action="store_true", help="list the flagged municipalities alone"
+        )
+        super().add_arguments(parser)
+
+    def build(self, options):
+        data = {
+            name: options.get(name) or "" for name in ("score_below", "routes_per_teacher_below")
+        }
+        if options.get("flagged_only"):
+            data["flagged_only"] = "on"
+        scope = ReportScope(region=True)
+        filters = LowResultsFewRoutesFilterSet(data, scope=scope)
+        if not filters.is_valid():
+            raise CommandError(errors_text(filters.form))
+        return services.low_results_few_routes(scope, **filters.report_options())

@@ -181,3 +181,44 @@ class DeficitCoverageFilterSet(WagtailFilterSet):
         """The cleaned values as keyword arguments of services.deficit_coverage."""
         data = self.form.cleaned_data
         return {"municipality": data.get("municipality"), "track": data.get("track") or ""}
+
+
+class LowResultsFewRoutesFilterSet(WagtailFilterSet):
+    """The two thresholds, and whether to list the flagged municipalities alone."""
+
+    score_below = django_filters.NumberFilter(
+        label=_("Mean score below, %"),
+        method=keep,
+        min_value=0,
+        max_value=100,
+        help_text=_("Leave empty for the deficit threshold of the settings."),
+    )
+    routes_per_teacher_below = django_filters.NumberFilter(
+        label=_("Routes per teacher below"),
+        method=keep,
+        min_value=0,
+        max_value=100,
+        help_text=_("0.2 when left empty: one route per five teachers."),
+    )
+    flagged_only = django_filters.BooleanFilter(
+        label=_("Flagged municipalities only"),
+        method=keep,
+        widget=forms.CheckboxInput,
+    )
+
+    class Meta:
+        model = Registration
+        fields = []
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, scope=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.scope = scope
+
+    def report_options(self):
+        """The cleaned values as keyword arguments of services.low_results_few_routes."""
+        data = self.form.cleaned_data
+        return {
+            "score_below": data.get("score_below"),
+            "routes_per_teacher_below": data.get("routes_per_teacher_below"),
+            "flagged_only": bool(data.get("flagged_only")),
+        }

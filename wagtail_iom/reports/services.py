@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.db.models import Count, Exists, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Avg, Count, Exists, F, Min, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +25,7 @@ from wagtail_iom.attendance.models import AttendanceMark
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core.access import ReportScope
 from wagtail_iom.diagnostics.competency_profile import deficit_threshold
-from wagtail_iom.diagnostics.models import CompetencyScore
+from wagtail_iom.diagnostics.models import CompetencyScore, DiagnosticResult
 from wagtail_iom.directory.models import Competency, Municipality, School
 from wagtail_iom.events.models import (
     EventPage,
@@ -747,4 +748,215 @@ def deficit_coverage(
     )
     return DeficitCoverageReport(
         rows=rows, totals=totals, track=track, headings=deficit_coverage_headings()
+    )
+
+
+# Low diagnostic results and few routes -------------------------------------------------------
+
+#: The thresholds' defaults: a mean score below the deficit threshold, fewer routes than one
+#: per five teachers.
+DEFAULT_ROUTES_PER_TEACHER_BELOW = Decimal("0.2")
+
+
+@dataclass
+class ResultsRoutesRow:
+    """One municipality: its teachers (the directory's number when every school has one, else
+    the registered profiles), the teachers with a diagnostic result, the mean of their latest
+    overall scores, the routes and the routes per teacher; flagged when both are low."""
+
+    name: str
+    teachers: int
+    diagnosed: int
+    mean_score: Decimal | None
+    routes: int
+    flagged: bool = False
+    place_id: int | None = None
+    is_total: bool = False
+
+    @property
+    def routes_per_teacher(self) -> Decimal | None:
+        if not self.teachers:
+            return None
+        return (Decimal(self.routes) / Decimal(self.teachers)).quantize(Decimal("0.01"))
+
+    def cells(self) -> list:
+        values = [
+            self.name,
+            self.teachers,
+            self.diagnosed,
+            self.mean_score,
+            self.routes,
+            self.routes_per_teacher,
+            self.flag_label if self.flagged else "",
+        ]
+        return ["" if value is None else value for value in values]
+
+    #: The flag's cell, translated when the report is made (exports are written later).
+    flag_label: str = "yes"
+
+
+@dataclass
+class ResultsRoutesReport:
+    rows: list[ResultsRoutesRow]
+    totals: ResultsRoutesRow
+    score_below: Decimal
+    routes_per_teacher_below: Decimal
+    headings: list[str] = field(default_factory=list)
+
+    def table(self) -> list[list]:
+        return [self.headings] + [row.cells() for row in [*self.rows, self.totals]]
+
+    @property
+    def flagged(self) -> list[ResultsRoutesRow]:
+        return [row for row in self.rows if row.flagged]
+
+    def chart_data(self):
+        """Each municipality with a diagnosed teacher as a bar: its mean score."""
+        groups = [StatusGroup("mean_score", str(_("Mean diagnostic score, %")), ())]
+        rows = [
+            Row(name=row.name, counts=[float(row.mean_score)])
+            for row in self.rows
+            if row.mean_score is not None
+        ]
+        return _ChartData(groups=groups, rows=rows)
+
+
+def results_routes_headings() -> list[str]:
+    return [
+        str(_("Municipality")),
+        str(_("Teachers")),
+        str(_("Teachers with a diagnostic result")),
+        str(_("Mean diagnostic score, %")),
+        str(_("Routes")),
+        str(_("Routes per teacher")),
+        str(_("Low results and few routes")),
+    ]
+
+
+def low_results_few_routes(
+    scope: ReportScope | None = None,
+    *,
+    score_below: Decimal | None = None,
+    routes_per_teacher_below: Decimal | None = None,
+    flagged_only: bool = False,
+) -> ResultsRoutesReport:
+    """Per municipality (seed 002: «муниципалитеты с низкими результатами диагностики и малым
+    количеством ИОМ»): the mean of the teachers' latest overall diagnostic scores against the
+    routes per teacher. A municipality is flagged when its mean score is below
+    ``score_below`` (``DIAGNOSTICS_DEFICIT_BELOW`` by default) and it has fewer than
+    ``routes_per_teacher_below`` routes per teacher (0.2 by default); ``flagged_only`` keeps
+    those rows alone.
+
+    Teachers are the directory's number (the schools' ``teacher_count``) when every school of
+    the municipality has one, else the registered profiles. Every route counts, whatever its
+    status; teachers without a municipality are left out. Five queries (six when a teacher's
+    municipality lies outside the scope's), whatever the numbers of teachers, results and
+    routes.
+    """
+    scope = scope or ReportScope(region=True)
+    score_below = Decimal(
+        str(score_below if score_below is not None else iom_settings.DIAGNOSTICS_DEFICIT_BELOW)
+    )
+    if routes_per_teacher_below is None:
+        routes_per_teacher_below = DEFAULT_ROUTES_PER_TEACHER_BELOW
+    routes_per_teacher_below = Decimal(str(routes_per_teacher_below))
+
+    profiles = TeacherProfile.objects.all()
+    if not scope.region:
+        profiles = profiles.filter(scope.teachers())
+    registered = dict(profiles.order_by().values_list("municipality").annotate(Count("pk")))
+    latest = (
+        DiagnosticResult.objects.filter(teacher_id=OuterRef("teacher_id"))
+        .order_by("-date", "-pk")
+        .values("pk")[:1]
+    )
+    scores = {
+        values["teacher__municipality"]: values
+        for values in DiagnosticResult.objects.filter(teacher__in=profiles.values("pk"))
+        .annotate(latest_pk=Subquery(latest))
+        .filter(pk=F("latest_pk"))
+        .order_by()
+        .values("teacher__municipality")
+        .annotate(diagnosed=Count("teacher", distinct=True), mean=Avg("total_score"))
+    }
+    routes = dict(
+        Route.objects.filter(teacher__in=profiles.values("pk"))
+        .order_by()
+        .values_list("teacher__municipality")
+        .annotate(Count("pk"))
+    )
+    places = _places(scope, GROUP_BY_MUNICIPALITY, None)
+    missing = (set(registered) | set(scores) | set(routes)) - {p.pk for p in places} - {None}
+    if missing:
+        # A school head's teachers, or teachers of a school outside the scope's municipalities:
+        # their municipality gets a row.
+        places += list(Municipality.objects.filter(pk__in=missing))
+        places.sort(key=lambda place: place.name.casefold())
+    schools = School.objects.filter(municipality__in=[place.pk for place in places])
+    if not scope.region:
+        # A school head counts the teachers of their school, not of its municipality.
+        schools = schools.filter(
+            Q(municipality_id__in=scope.municipality_ids) | Q(pk__in=scope.school_ids)
+        )
+    known = {
+        values["municipality"]: None if values["unknown"] else values["total"]
+        for values in schools.order_by()
+        .values("municipality")
+        .annotate(
+            total=Sum("teacher_count"),
+            unknown=Count("pk", filter=Q(teacher_count__isnull=True)),
+        )
+    }
+    flag_label = str(_("yes"))
+
+    def mean(value):
+        return None if value is None else Decimal(str(value)).quantize(Decimal("0.1"))
+
+    def flag(row):
+        per_teacher = row.routes_per_teacher
+        row.flagged = (
+            row.mean_score is not None
+            and row.mean_score < score_below
+            and (per_teacher is None or per_teacher < routes_per_teacher_below)
+        )
+        return row
+
+    rows = []
+    for place in places:
+        values = scores.get(place.pk, {})
+        rows.append(
+            flag(
+                ResultsRoutesRow(
+                    name=place.name,
+                    teachers=known.get(place.pk) or registered.get(place.pk, 0),
+                    diagnosed=values.get("diagnosed", 0),
+                    mean_score=mean(values.get("mean")),
+                    routes=routes.get(place.pk, 0),
+                    place_id=place.pk,
+                    flag_label=flag_label,
+                )
+            )
+        )
+    diagnosed = sum(row.diagnosed for row in rows)
+    weighted = sum(
+        (row.mean_score * row.diagnosed for row in rows if row.mean_score is not None),
+        Decimal(0),
+    )
+    totals = ResultsRoutesRow(
+        name=str(_("Total")),
+        teachers=sum(row.teachers for row in rows),
+        diagnosed=diagnosed,
+        mean_score=mean(weighted / diagnosed) if diagnosed else None,
+        routes=sum(row.routes for row in rows),
+        is_total=True,
+        flag_label=flag_label,
+    )
+    if flagged_only:
+        rows = [row for row in rows if row.flagged]
+    return ResultsRoutesReport(
+        rows=rows,
+        totals=totals,
+        score_below=score_below,
+        routes_per_teacher_below=routes_per_teacher_below,
+        headings=results_routes_headings(),
     )
