@@ -123,3 +123,10 @@ def anonymise_due_withdrawals():
     """Periodic (daily), and on staff's "run now": depersonalise the data of every withdrawal
     of consent that is due, each once; returns the number carried out."""
     return len(anonymisation.run_due().records)
+
+
+@shared_task(name="wagtail_iom.anonymise_withdrawal")
+def anonymise_withdrawal(withdrawal_id, by_id=None):
+    """Staff's "run now": depersonalise the data of one due withdrawal, recorded as run by
+    ``by_id``; a withdrawal no longer due (cancelled, carried out) is left as it is."""
+    return anonymisation.run_one_by_ids(withdrawal_id, by_id) is not None

@@ -55,7 +55,7 @@ def run_now(request, pk):
     withdrawal = get_object_or_404(service.pending(), pk=pk)
     with transaction.atomic():
         service.bring_forward(withdrawal)
-        mail.enqueue_on_commit("anonymise_due_withdrawals")
+        mail.enqueue_on_commit("anonymise_withdrawal", withdrawal.pk, request.user.pk)
     messages.success(
         request,
         _(

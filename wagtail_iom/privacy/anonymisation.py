@@ -348,6 +348,8 @@ def _anonymise_log_entries(user, profile, identifiers, changes):
     for model in log_action_registry.get_log_entry_models():
         if any(f.name == "object_id" for f in model._meta.get_fields()):  # not PageLogEntry
             about_person = model.objects.filter(about)
+            if model is TeacherLogEntry and profile is not None:  # rewritten just above
+                about_person = about_person.exclude(teacher_id=profile.pk)
             changes.add("log_entries", about_person.update(label=new_name, data={}))
         for entry in _mentioning(model.objects.all(), identifiers, ("label",), ("data",)):
             entry.label = _replace(entry.label, identifiers)
@@ -357,6 +359,7 @@ def _anonymise_log_entries(user, profile, identifiers, changes):
     if apps.is_installed("django.contrib.admin"):
         from django.contrib.admin.models import LogEntry
 
+        changes.add("log_entries", LogEntry.objects.filter(about).update(object_repr=new_name))
         for entry in _mentioning(LogEntry.objects.all(), identifiers, ("object_repr",)):
             entry.object_repr = _replace(entry.object_repr, identifiers)
             entry.save(update_fields=["object_repr"])
@@ -516,6 +519,12 @@ def run_due(now=None, by=None) -> RunResult:
         if record is not None:
             result.records.append(record)
     return result
+
+
+def run_one_by_ids(withdrawal_id, by_id=None) -> AnonymisationRecord | None:
+    """:func:`run_one` for a task, which takes primary keys."""
+    by = get_user_model().objects.filter(pk=by_id).first() if by_id else None
+    return run_one(withdrawal_id, by=by)
 
 
 def run_one(withdrawal_id, now=None, by=None) -> AnonymisationRecord | None:
