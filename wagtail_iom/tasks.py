@@ -17,6 +17,7 @@ from wagtail_iom.curators import emails as curator_emails
 from wagtail_iom.diagnostics import importing as diagnostics_import
 from wagtail_iom.directory.importing import delete_stale_import_previews
 from wagtail_iom.events import emails as event_emails
+from wagtail_iom.privacy import anonymisation
 from wagtail_iom.privacy import exports as personal_data_exports
 from wagtail_iom.routes import emails as route_emails
 
@@ -115,3 +116,17 @@ def build_personal_data_export(export_id):
 def delete_expired_personal_data_exports():
     """Periodic (daily): delete the "My data" files whose link has expired."""
     return personal_data_exports.delete_expired_exports()
+
+
+@shared_task(name="wagtail_iom.anonymise_due_withdrawals")
+def anonymise_due_withdrawals():
+    """Periodic (daily), and on staff's "run now": depersonalise the data of every withdrawal
+    of consent that is due, each once; returns the number carried out."""
+    return len(anonymisation.run_due().records)
+
+
+@shared_task(name="wagtail_iom.anonymise_withdrawal")
+def anonymise_withdrawal(withdrawal_id, by_id=None):
+    """Staff's "run now": depersonalise the data of one due withdrawal, recorded as run by
+    ``by_id``; a withdrawal no longer due (cancelled, carried out) is left as it is."""
+    return anonymisation.run_one_by_ids(withdrawal_id, by_id) is not None

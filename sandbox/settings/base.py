@@ -165,6 +165,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "wagtail_iom.delete_expired_personal_data_exports",
         "schedule": 24 * 60 * 60,
     },
+    # Depersonalisation of the teachers whose withdrawal of consent is due (152-FZ, art. 21 §5).
+    "wagtail-iom-anonymise-due-withdrawals": {
+        "task": "wagtail_iom.anonymise_due_withdrawals",
+        "schedule": 24 * 60 * 60,
+    },
     # Reminders the day before an event: hourly, so that each timezone's morning is caught.
     "wagtail-iom-day-before-reminders": {
         "task": "wagtail_iom.send_day_before_reminders",

@@ -1,5 +1,6 @@
 """Reports → Withdrawals of consent: for the head of the centre only; "run now" makes a
-withdrawal due at once and does nothing else."""
+withdrawal due at once (the depersonalisation it then starts on commit is tested in
+test_anonymisation.py)."""
 
 import pytest
 from django.urls import reverse

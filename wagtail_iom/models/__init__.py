@@ -72,6 +72,8 @@ from wagtail_iom.people.models import (
     TeacherProfile,
 )
 from wagtail_iom.privacy.models import (
+    AnonymisationBasis,
+    AnonymisationRecord,
     ConsentWithdrawal,
     PersonalDataExport,
     PersonalDataExportStatus,
@@ -113,6 +115,8 @@ __all__ = [
     "PersonalDataAccess",
     "PersonalDataAccessAction",
     "PersonalDataConsent",
+    "AnonymisationBasis",
+    "AnonymisationRecord",
     "ConsentWithdrawal",
     "PersonalDataExport",
     "PersonalDataExportStatus",

@@ -99,3 +99,67 @@ class ConsentWithdrawal(models.Model):
     @property
     def is_open(self) -> bool:
         return self.cancelled_at is None and self.carried_out_at is None
+
+
+class AnonymisationBasis(models.TextChoices):
+    """The legal ground of a depersonalisation."""
+
+    CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn (152-FZ, art. 21 §5)")
+    RETENTION_EXPIRED = "retention_expired", _("Retention period expired (152-FZ, art. 21 §4)")
+
+
+class AnonymisationRecord(models.Model):
+    """The proof that a person's data were depersonalised: when, on what legal ground, who ran
+    it (nobody: the scheduled task) and how many things changed in each place.
+
+    It holds no personal value: the person is named by the anonymous account left behind
+    (:attr:`reference`), and ``changes`` holds counts only, e.g. ``{"registrations": 3}``.
+    At most one record per person: a second run of the depersonalisation finds it and stops.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("anonymous account"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="iom_anonymisation",
+    )
+    withdrawal = models.ForeignKey(
+        ConsentWithdrawal,
+        verbose_name=_("withdrawal of consent"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="anonymisations",
+    )
+    carried_out_at = models.DateTimeField(_("carried out at"))
+    carried_out_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("carried out by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: the scheduled task."),
+    )
+    basis = models.CharField(
+        _("legal basis"),
+        max_length=32,
+        choices=AnonymisationBasis.choices,
+        default=AnonymisationBasis.CONSENT_WITHDRAWN,
+    )
+    changes = models.JSONField(_("changes by place (counts)"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("depersonalisation")
+        verbose_name_plural = _("depersonalisations")
+        ordering = ["-carried_out_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.reference}: {self.carried_out_at:%d.%m.%Y %H:%M}"
+
+    @property
+    def reference(self) -> str:
+        """A pseudonymous name of the person: the number of their anonymous account."""
+        return _("Teacher No. %(number)s") % {"number": self.user_id or "—"}
