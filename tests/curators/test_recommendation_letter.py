@@ -244,12 +244,13 @@ def test_unknown_placeholder_is_refused_naming_it(head):
     assert not RecommendationLetter.objects.exists()
 
 
-def test_the_deadline_placeholder_needs_a_date(head):
-    form = RecommendationLetterForm(
-        data={"subject": "ИОМ", "body": "До {deadline}", "deadline": ""}
-    )
-    assert not form.is_valid()
-    assert "deadline" in form.errors
+def test_without_a_date_the_deadline_is_two_weeks_after_the_sending(curator, teachers):
+    the_letter = recommendations.default_letter()
+    assert the_letter.deadline is None
+    today = datetime.date(2026, 9, 1)
+    assert recommendations.deadline(the_letter, today) == datetime.date(2026, 9, 15)
+    subject, text = recommendations.rendered(teachers[0][0], curator, the_letter)
+    assert "до  " not in text and "до :" not in text
 
 
 def test_the_head_saves_the_letter(head, curator, teachers):

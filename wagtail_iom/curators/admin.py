@@ -856,15 +856,6 @@ class RecommendationLetterForm(forms.ModelForm):
                         code="unknown_placeholder",
                     ),
                 )
-        if not cleaned.get("deadline") and recommendations.uses_placeholder(
-            "deadline", subject, body
-        ):
-            self.add_error(
-                "deadline",
-                ValidationError(
-                    _("The letter names the {deadline}: set the date."), code="required"
-                ),
-            )
         return cleaned
 
 

@@ -221,7 +221,10 @@ class RecommendationLetter(models.Model):
         _("deadline"),
         null=True,
         blank=True,
-        help_text=_("The date the letter names as {deadline}: fill in the cabinet by then."),
+        help_text=_(
+            "The date the letter names as {deadline}: fill in the cabinet by then. Empty: two "
+            "weeks after the day the letter is sent."
+        ),
     )
     updated_at = models.DateTimeField(_("changed at"), auto_now=True)
     updated_by = models.ForeignKey(

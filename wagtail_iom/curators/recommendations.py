@@ -36,13 +36,16 @@ PLACEHOLDERS = {
     "cabinet_url": _("the link to the teacher's cabinet"),
     "profile_url": _("the link to the profile form in the cabinet"),
     "request_url": _("the link to the professional request form in the cabinet"),
-    "deadline": _("the deadline set below"),
+    "deadline": _("the deadline set below (empty: two weeks after the sending)"),
     "site_name": _("the site's name"),
 }
 
 # Anything in braces is a placeholder: "{teacher}", but also "{teacher.user}" or "{0}", which
 # are refused as unknown rather than sent as they stand.
 PLACEHOLDER = re.compile(r"\{([^{}\n]*)\}")
+
+#: The {deadline} of a letter whose template sets no date: this long after the sending.
+DEFAULT_DEADLINE = datetime.timedelta(days=14)
 
 #: A second click within this time sends nothing (a double POST, a reloaded page).
 REPEAT_WINDOW = datetime.timedelta(minutes=1)
@@ -87,10 +90,6 @@ def unknown_placeholders(*texts):
     return unknown
 
 
-def uses_placeholder(name, *texts):
-    return any(name in PLACEHOLDER.findall(text or "") for text in texts)
-
-
 def fill(text, values):
     """``text`` with each known placeholder replaced by its value (plain text)."""
     return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
@@ -115,6 +114,11 @@ def current_curator(teacher):
     return row.curator if row else None
 
 
+def deadline(the_letter, today=None):
+    """The date the letter names: the template's, else :data:`DEFAULT_DEADLINE` from today."""
+    return the_letter.deadline or (today or timezone.localdate()) + DEFAULT_DEADLINE
+
+
 def values(teacher, curator, the_letter):
     """What the placeholders stand for in ``teacher``'s letter."""
     base = sites.base_url()
@@ -127,7 +131,7 @@ def values(teacher, curator, the_letter):
         "cabinet_url": mail.absolute_url(base, "wagtail_iom:cabinet"),
         "profile_url": mail.absolute_url(base, "wagtail_iom:cabinet_profile"),
         "request_url": mail.absolute_url(base, "wagtail_iom:cabinet_request"),
-        "deadline": date_format(the_letter.deadline, "j E Y") if the_letter.deadline else "",
+        "deadline": date_format(deadline(the_letter), "j E Y"),
         "site_name": sites.site_name(),
     }
 
