@@ -377,7 +377,7 @@ def test_listing_queries_do_not_grow_with_the_teachers(
     assert len(many) == len(few)
 
 
-def test_access_helpers(curator, head, other_curator, teachers):
+def test_who_may_send_to_whom_in_access(curator, head, other_curator, teachers):
     mine, theirs = teachers
     assert set(access.teachers_recommendation_sendable_by(curator)) == set(mine)
     assert set(access.teachers_recommendation_sendable_by(head)) == {*mine, theirs}
