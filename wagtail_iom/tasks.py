@@ -99,6 +99,12 @@ def notify_route_request(proposal_id, language=None):
     return curator_emails.send_route_request(proposal_id, language=language)
 
 
+@shared_task(name="wagtail_iom.send_recommendation", **MAIL_RETRY)
+def send_recommendation(sent_id, language=None):
+    """The curator's recommendation letter to a teacher (000 §5.5), once per recorded send."""
+    return curator_emails.send_recommendation(sent_id, language=language)
+
+
 @shared_task(name="wagtail_iom.notify_route_status", **MAIL_RETRY)
 def notify_route_status(route_id, transition_id, language=None):
     """A route was sent for approval or approved: e-mail its PDF to the school heads of the

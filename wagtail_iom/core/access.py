@@ -430,6 +430,30 @@ def teachers_recommendable_by(user):
     return TeacherProfile.objects.filter(school_id__in=schools)
 
 
+def can_send_recommendations(user) -> bool:
+    """Curators send their teachers the recommendation letter (000 §5.5); the centre head may
+    send it to any teacher who has a curator."""
+    return bool(
+        can_view_teachers(user)
+        and (is_centre_head(user) or not staff_roles(user) or _role_values(user, StaffRole.CURATOR))
+    )
+
+
+def teachers_recommendation_sendable_by(user):
+    """The teachers the user may send the recommendation letter: a curator those currently
+    assigned to them (not those they reach by another role), the centre head every teacher who
+    has a curator; nobody else any."""
+    TeacherProfile = model("TeacherProfile")
+    CuratorAssignment = model("CuratorAssignment")
+
+    if not can_send_recommendations(user):
+        return TeacherProfile.objects.none()
+    current = CuratorAssignment.objects.filter(ended_at__isnull=True)
+    if not (is_centre_head(user) or not staff_roles(user)):
+        current = current.filter(curator=user)
+    return TeacherProfile.objects.filter(pk__in=current.values("teacher_id"))
+
+
 # Staff roles and proposals (the "Curators" admin screens, curators/admin.py).
 
 

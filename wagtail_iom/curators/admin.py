@@ -16,6 +16,11 @@
 * **Proposed teachers** — the centre accepts proposals (choosing a curator) or rejects them;
   each shows its origin (a methodist's proposal, a teacher's request, a school head's
   recommendation).
+* **My teachers** — a curator's assigned teachers (the centre head's: all who have a curator),
+  when each was last sent the recommendation letter and by whom; the letter goes to one teacher
+  (after a preview) or to the ticked ones
+  (:func:`~wagtail_iom.core.access.teachers_recommendation_sendable_by`). The centre head edits
+  the letter's template (:mod:`wagtail_iom.curators.recommendations`).
 
 The work is done by :mod:`wagtail_iom.curators.assignments`; ``wagtail_hooks.py`` registers the
 viewsets, the log actions and the permissions shown in the group editor.
@@ -27,11 +32,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 from wagtail.admin import messages
@@ -45,6 +50,7 @@ from wagtail.admin.views import generic
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.viewsets.base import ViewSet, ViewSetGroup
 from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.admin.widgets import AdminDateInput
 from wagtail.log_actions import LogFormatter
 
 from wagtail_iom.core import access
@@ -53,7 +59,10 @@ from wagtail_iom.core.forms import IdModelChoiceField, IdModelChoiceFilter
 from wagtail_iom.core.http import forbidden, parse_id, parse_ids
 from wagtail_iom.core.listings import ListingMixin
 from wagtail_iom.curators import assignments as service
+from wagtail_iom.curators import recommendations
 from wagtail_iom.curators.models import (
+    RecommendationLetter,
+    RecommendationSent,
     StaffMembership,
     TeacherProposal,
     TeacherProposalOrigin,
@@ -61,11 +70,13 @@ from wagtail_iom.curators.models import (
 )
 from wagtail_iom.directory.models import Municipality, School
 from wagtail_iom.people.forms import SchoolChoiceField
+from wagtail_iom.people.models import PersonalDataConsent
 
 ASSIGNMENTS = "wagtail_iom_assignments"
 PROPOSALS = "wagtail_iom_proposals"
 PROPOSE = "wagtail_iom_propose"
 RECOMMEND = "wagtail_iom_recommend"
+RECOMMENDATIONS = "wagtail_iom_recommendations"
 PER_PAGE = 50
 
 ASSIGN = "assign"
@@ -812,6 +823,271 @@ class ProposalListView(_ScreenMixin, TemplateView):
         return self.back()
 
 
+# The recommendation letter ---------------------------------------------------------------------
+
+
+class RecommendationLetterForm(forms.ModelForm):
+    """The centre head's template of the letter; a placeholder the letter does not know is
+    refused, naming it."""
+
+    class Meta:
+        model = RecommendationLetter
+        fields = ["subject", "body", "deadline"]
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 24}),
+            "deadline": AdminDateInput(),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        subject, body = cleaned.get("subject", ""), cleaned.get("body", "")
+        for name, text in (("subject", subject), ("body", body)):
+            unknown = recommendations.unknown_placeholders(text)
+            if unknown:
+                self.add_error(
+                    name,
+                    ValidationError(
+                        ngettext(
+                            "Unknown placeholder %(names)s: use only those listed.",
+                            "Unknown placeholders %(names)s: use only those listed.",
+                            len(unknown),
+                        )
+                        % {"names": ", ".join("{" + n + "}" for n in unknown)},
+                        code="unknown_placeholder",
+                    ),
+                )
+        return cleaned
+
+
+class RecommendationLetterView(_ScreenMixin, TemplateView):
+    """The centre head edits the letter the curators send (one template for all)."""
+
+    template_name = "wagtail_iom/admin/recommendations/letter.html"
+    page_title = gettext_lazy("Recommendation letter")
+    index_url_name = f"{RECOMMENDATIONS}:letter"
+    http_method_names = ["get", "post", "head"]
+
+    def dispatch(self, request, *args, **kwargs):
+        if not access.can_assign_curators(request.user):
+            return forbidden(
+                request, _("Only the head of the centre edits the recommendation letter.")
+            )
+        self.letter = recommendations.letter()
+        self.form = RecommendationLetterForm(request.POST or None, instance=self.letter)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            {
+                "form": self.form,
+                "letter": self.letter,
+                "placeholders": recommendations.PLACEHOLDERS.items(),
+                "media": self.form.media,
+            }
+        )
+        return context
+
+    def post(self, request, *args, **kwargs):
+        if not self.form.is_valid():
+            messages.error(request, _("The letter could not be saved: correct the errors."))
+            return self.get(request, *args, **kwargs)
+        letter = self.form.save(commit=False)
+        letter.updated_by = request.user
+        letter.save()
+        messages.success(request, _("The recommendation letter is saved."))
+        return redirect(f"{RECOMMENDATIONS}:letter")
+
+
+class RecommendationFilterForm(TeacherFilterForm):
+    """The filter of the curator's teachers; the curator filter for the centre head only."""
+
+    def __init__(self, *args, with_curator_filter=True, **kwargs):
+        super().__init__(*args, with_curator_filter=with_curator_filter, **kwargs)
+        del self.fields["has_curator"]
+
+
+def _last_sent(teacher):
+    rows = getattr(teacher, "recommendation_sends", None) or []
+    return rows[0] if rows else None
+
+
+class RecommendationListView(_ScreenMixin, TemplateView):
+    """The curator's teachers (the centre head's: all who have a curator), when each was last
+    sent the recommendation letter and by whom; send it to one teacher or the ticked ones."""
+
+    template_name = "wagtail_iom/admin/recommendations/index.html"
+    page_title = gettext_lazy("My teachers")
+    index_url_name = f"{RECOMMENDATIONS}:index"
+    http_method_names = ["get", "post", "head"]
+
+    def dispatch(self, request, *args, **kwargs):
+        if not access.can_send_recommendations(request.user):
+            return forbidden(
+                request, _("Only curators send the recommendation letter to their teachers.")
+            )
+        return super().dispatch(request, *args, **kwargs)
+
+    def sendable(self):
+        return access.teachers_recommendation_sendable_by(self.request.user)
+
+    @cached_property
+    def sees_all(self):
+        return access.sees_all_teachers(self.request.user)
+
+    @cached_property
+    def filter_form(self):
+        form = RecommendationFilterForm(self.request.GET or None, with_curator_filter=self.sees_all)
+        form.is_valid()
+        return form
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        teachers = (
+            service.filter_teachers(self.sendable(), **self.filter_form.filters())
+            .select_related("municipality", "school", "user")
+            .annotate(
+                consent_withdrawn=Exists(
+                    PersonalDataConsent.objects.filter(
+                        user_id=OuterRef("user_id"), withdrawn_at__isnull=False
+                    )
+                )
+            )
+            .prefetch_related(
+                service.current_assignments_prefetch(),
+                Prefetch(
+                    "recommendations_sent",
+                    queryset=RecommendationSent.objects.select_related("sent_by").order_by(
+                        "-sent_at", "-pk"
+                    ),
+                    to_attr="recommendation_sends",
+                ),
+            )
+            .order_by("last_name", "first_name", "patronymic", "pk")
+        )
+        context.update(_paginate(self.request, teachers))
+        context["rows"] = [
+            (
+                teacher,
+                _current_curator(teacher),
+                _last_sent(teacher),
+                len(teacher.recommendation_sends),
+            )
+            for teacher in context["page_obj"].object_list
+        ]
+        context["filter_form"] = self.filter_form
+        context["sees_all"] = self.sees_all
+        context["can_edit_letter"] = access.can_assign_curators(self.request.user)
+        return context
+
+    def post(self, request, *args, **kwargs):
+        ids = _ids(request.POST.getlist("teacher"))
+        if ids is None:
+            return _refuse_ids(request)
+        if set(self.sendable().filter(pk__in=ids).values_list("pk", flat=True)) != ids:
+            return _refuse_ids(request)
+        if not ids:
+            messages.warning(request, _("No teachers were selected."))
+            return self.back()
+        _report(request, recommendations.send(ids, request.user, language=get_language()))
+        return self.back()
+
+
+def _names(teachers):
+    names = [t.full_name for t in teachers[:20]]
+    return ", ".join(names) + (", …" if len(teachers) > 20 else "")
+
+
+def _report(request, result):
+    """ "Sent N, skipped M (why)" as admin messages."""
+    if result.sent:
+        messages.success(
+            request,
+            ngettext(
+                "The recommendation letter is sent to %(count)d teacher.",
+                "The recommendation letter is sent to %(count)d teachers.",
+                len(result.sent),
+            )
+            % {"count": len(result.sent)},
+        )
+    if result.skipped:
+        reasons = []
+        if result.consent_withdrawn:
+            reasons.append(
+                _("consent to personal-data processing withdrawn: %(names)s")
+                % {"names": _names(result.consent_withdrawn)}
+            )
+        if result.no_email:
+            reasons.append(_("no e-mail address: %(names)s") % {"names": _names(result.no_email)})
+        if result.just_sent:
+            reasons.append(
+                _("sent less than a minute ago: %(names)s") % {"names": _names(result.just_sent)}
+            )
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d teacher skipped (%(reasons)s).",
+                "%(count)d teachers skipped (%(reasons)s).",
+                result.skipped,
+            )
+            % {"count": result.skipped, "reasons": "; ".join(reasons)},
+        )
+
+
+class RecommendationSendView(_ScreenMixin, TemplateView):
+    """One teacher: the letter as it will be sent, and the button that sends it."""
+
+    template_name = "wagtail_iom/admin/recommendations/send.html"
+    page_title = gettext_lazy("Send the recommendation letter")
+    index_url_name = f"{RECOMMENDATIONS}:index"
+    http_method_names = ["get", "post", "head"]
+
+    def dispatch(self, request, pk):
+        if not access.can_send_recommendations(request.user):
+            return forbidden(
+                request, _("Only curators send the recommendation letter to their teachers.")
+            )
+        self.teacher = get_object_or_404(
+            access.teachers_recommendation_sendable_by(request.user).select_related("user"),
+            pk=pk,
+        )
+        return super().dispatch(request, pk)
+
+    def get_page_subtitle(self):
+        return self.teacher.full_name
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {"url": reverse(self.index_url_name), "label": _("My teachers")},
+            {"url": "", "label": self.teacher.full_name},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        subject, text = recommendations.rendered(self.teacher)
+        context.update(
+            {
+                "teacher": self.teacher,
+                "letter_subject": subject,
+                "letter_text": text,
+                "consent_withdrawn": access.processing_stopped(self.teacher.user),
+                "sends": list(
+                    self.teacher.recommendations_sent.select_related("sent_by").order_by(
+                        "-sent_at", "-pk"
+                    )[:10]
+                ),
+                "index_url": reverse(self.index_url_name),
+                "can_edit_letter": access.can_assign_curators(self.request.user),
+            }
+        )
+        return context
+
+    def post(self, request, pk):
+        _report(request, recommendations.send([self.teacher.pk], request.user, get_language()))
+        return redirect(self.index_url_name)
+
+
 # Viewsets and the menu -----------------------------------------------------------------------
 
 
@@ -886,13 +1162,39 @@ class RecommendViewSet(ViewSet):
         return _menu_item(access.can_recommend_teachers)
 
 
+class RecommendationViewSet(ViewSet):
+    name = RECOMMENDATIONS
+    url_prefix = "iom/my-teachers"
+    icon = "mail"
+    menu_label = gettext_lazy("My teachers")
+    menu_order = 50
+
+    def get_urlpatterns(self):
+        return [
+            path("", RecommendationListView.as_view(), name="index"),
+            path("<iom_id:pk>/send/", RecommendationSendView.as_view(), name="send"),
+            path("letter/", RecommendationLetterView.as_view(), name="letter"),
+        ]
+
+    @cached_property
+    def menu_item_class(self):
+        return _menu_item(access.can_send_recommendations)
+
+
 class CuratorsViewSetGroup(ViewSetGroup):
     """Staff roles and who accompanies which teacher; each item shown only to those allowed."""
 
     menu_label = gettext_lazy("Curators")
     menu_icon = "group"
     menu_order = 245
-    items = (StaffRoleViewSet, AssignmentViewSet, ProposalViewSet, ProposeViewSet, RecommendViewSet)
+    items = (
+        RecommendationViewSet,
+        StaffRoleViewSet,
+        AssignmentViewSet,
+        ProposalViewSet,
+        ProposeViewSet,
+        RecommendViewSet,
+    )
 
 
 # The log of the teacher's profile ------------------------------------------------------------

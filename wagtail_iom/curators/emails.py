@@ -1,13 +1,16 @@
 """E-mails of the curators domain, built on :mod:`wagtail_iom.core.mail`: the municipal
 methodists hear of each teacher's request for a route and each school head's recommendation
-that lands in their municipality's proposals."""
+that lands in their municipality's proposals; a teacher gets the curator's recommendation
+letter (:mod:`wagtail_iom.curators.recommendations`)."""
 
 from django.conf import settings
 from django.utils import translation
 
-from wagtail_iom.core import mail, sites
+from wagtail_iom.core import access, mail, sites
 from wagtail_iom.core.access import StaffRole
+from wagtail_iom.curators import recommendations
 from wagtail_iom.curators.models import (
+    RecommendationSent,
     StaffMembership,
     TeacherProposal,
     TeacherProposalOrigin,
@@ -81,3 +84,39 @@ def send_route_request(proposal_pk, language=None) -> int:
         if mail.send_once(f"{KIND}:{proposal.pk}:{user.pk}", KIND, user, build):
             sent += 1
     return sent
+
+
+def send_recommendation(sent_pk, language=None) -> bool:
+    """E-mail the recommendation letter recorded as ``sent_pk`` (once); True when sent now.
+
+    The letter is filled in from the template as it stands when the task runs. Nothing is sent
+    to a teacher who has withdrawn the consent in the meantime, or has no address any more.
+    """
+    row = (
+        RecommendationSent.objects.select_related("teacher", "teacher__user", "sent_by")
+        .filter(pk=sent_pk)
+        .first()
+    )
+    if row is None:
+        return False
+    teacher = row.teacher
+    user = teacher.user
+    if not user.email or access.processing_stopped(user):
+        return False
+    language = language or settings.LANGUAGE_CODE
+
+    def build():
+        with translation.override(language):
+            curator = recommendations.current_curator(teacher) or row.sent_by
+            subject, text = recommendations.rendered(teacher, curator)
+            context = {
+                "letter_subject": subject,
+                "letter_text": text,
+                "site_name": sites.site_name(),
+            }
+        message = mail.render(recommendations.KIND, context, to=user.email, language=language)
+        if curator is not None and curator.email:
+            message.reply_to = [curator.email]
+        return message
+
+    return mail.send_once(f"{recommendations.KIND}:{row.pk}", recommendations.KIND, user, build)

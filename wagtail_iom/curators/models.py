@@ -205,3 +205,70 @@ class TeacherProposal(models.Model):
 
     def __str__(self):
         return str(self.teacher)
+
+
+class RecommendationLetter(models.Model):
+    """The e-mail a curator sends an assigned teacher (000 §5.5): the recommendation to build an
+    individual route and the instructions. One row, edited by the centre head; until it is
+    saved, :func:`wagtail_iom.curators.recommendations.letter` offers the default text.
+
+    The texts hold placeholders in braces (``{teacher}``, ``{cabinet_url}``...), filled in for
+    each teacher when the e-mail is sent (:mod:`wagtail_iom.curators.recommendations`)."""
+
+    subject = models.CharField(_("subject"), max_length=255)
+    body = models.TextField(_("text"))
+    deadline = models.DateField(
+        _("deadline"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "The date the letter names as {deadline}: fill in the cabinet by then. Empty: two "
+            "weeks after the day the letter is sent."
+        ),
+    )
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("recommendation letter")
+        verbose_name_plural = _("recommendation letters")
+
+    def __str__(self):
+        return self.subject
+
+
+class RecommendationSent(models.Model):
+    """One recommendation letter sent to a teacher: when, by whom. Sending again is a new row;
+    ``key`` (the teacher and the minute) keeps a repeated click from sending twice."""
+
+    teacher = models.ForeignKey(
+        TeacherProfile,
+        verbose_name=_("teacher"),
+        on_delete=models.CASCADE,
+        related_name="recommendations_sent",
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("sent by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    key = models.CharField(max_length=64, unique=True, editable=False)
+
+    class Meta:
+        verbose_name = _("recommendation letter sent")
+        verbose_name_plural = _("recommendation letters sent")
+        ordering = ["-sent_at", "-pk"]
+        indexes = [models.Index(fields=["teacher", "-sent_at"])]
+
+    def __str__(self):
+        return f"{self.teacher} ({self.sent_at:%Y-%m-%d %H:%M})"

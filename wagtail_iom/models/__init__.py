@@ -10,6 +10,8 @@ from wagtail_iom.core.access import StaffRole
 from wagtail_iom.core.models import SentNotification, TeacherLogEntry
 from wagtail_iom.curators.models import (
     CuratorAssignment,
+    RecommendationLetter,
+    RecommendationSent,
     StaffMembership,
     TeacherProposal,
     TeacherProposalOrigin,
@@ -149,6 +151,8 @@ __all__ = [
     "PendingDiagnosticResult",
     "TeacherPersonalId",
     "CuratorAssignment",
+    "RecommendationLetter",
+    "RecommendationSent",
     "StaffMembership",
     "StaffRole",
     "TeacherProposal",
