@@ -8,7 +8,9 @@ the files hold the same rows.
 Sections 1 and 2 come from the route's snapshots (``profile_snapshot`` and
 ``diagnostics_snapshot``, in the format written by :mod:`wagtail_iom.routes.builder`), so
 that a printed route keeps saying what it said when it was approved; a route without snapshots
-shows the teacher's profile as it is now.
+shows the teacher's profile as it is now. The diagnostic history of section 2 is read from the
+database: every result from ``ROUTE_DIAGNOSTICS_LOOKBACK_MONTHS`` before the route's start to
+its end.
 
 Building a document runs a fixed number of queries, whatever the number of steps.
 """
