@@ -916,7 +916,7 @@ def _diagnostics_table(data) -> Table:
         caption=_("Results of the assessment of professional competencies"),
         columns=_diagnostics_columns(),
         rows=rows,
-        widths=[12, 22, 14, 26, 26],
+        widths=[11, 21, 16, 26, 26],
     )
 
 
