@@ -190,7 +190,33 @@ def _check_routes(user):
         )
     errors.extend(_check_programme_groups(user))
     errors.extend(_check_route_lengths(user))
+    errors.extend(_check_diagnostics_lookback(user))
     return errors
+
+
+#: The longest lookback of a printed route's diagnostic history, in months (ten years).
+MAX_DIAGNOSTICS_LOOKBACK_MONTHS = 120
+
+
+def _check_diagnostics_lookback(user):
+    """``ROUTE_DIAGNOSTICS_LOOKBACK_MONTHS``: a whole number of months from 0 to 120."""
+    months = user.get(
+        "ROUTE_DIAGNOSTICS_LOOKBACK_MONTHS", DEFAULTS["ROUTE_DIAGNOSTICS_LOOKBACK_MONTHS"]
+    )
+    if (
+        isinstance(months, bool)
+        or not isinstance(months, int)
+        or not 0 <= months <= MAX_DIAGNOSTICS_LOOKBACK_MONTHS
+    ):
+        return [
+            Error(
+                f"{SETTING_NAME}['ROUTE_DIAGNOSTICS_LOOKBACK_MONTHS'] must be a whole number "
+                f"of months from 0 to {MAX_DIAGNOSTICS_LOOKBACK_MONTHS}: {months!r}.",
+                hint="The months before a route's start whose diagnostics its printed route lists.",
+                id="wagtail_iom.E020",
+            )
+        ]
+    return []
 
 
 def _check_route_lengths(user):

@@ -85,7 +85,8 @@ DEFAULTS = {
     "ROUTE_EVIDENCE_MAX_SIZE": 10 * 1024 * 1024,
     # Routes: the shortest and longest period a route may cover, in months (at most three
     # years; some regions plan half a year to a year), and the printed layout used by default:
-    # "full" (the four sections), "compact" (the task table) or "competency_groups".
+    # "full" (the four sections), "compact" (the task table), "competency_groups" or "profiles"
+    # (the seven parts of the Moscow region's form).
     "ROUTE_MIN_MONTHS": 1,
     "ROUTE_MAX_MONTHS": 36,
     # The bounds of a route's length by its kind, in months (min, max): a regular route half a
@@ -99,6 +100,10 @@ DEFAULTS = {
         "mentoring": (12, 36),
     },
     "ROUTE_DEFAULT_LAYOUT": "full",
+    # The printed route's diagnostic history lists the teacher's diagnostics results from this
+    # many whole months before the route's start up to its end (the route is built from the
+    # diagnostics before it): 0 to 120.
+    "ROUTE_DIAGNOSTICS_LOOKBACK_MONTHS": 12,
     # The programme by competency groups (layout "competency_groups", seed 004) has four
     # groups: "subject", "methodical", "psychological", "communicative". This maps the codes
     # of the framework's groups onto them; a framework group left out prints after the four,

@@ -189,7 +189,7 @@ def register_curator_permissions():
     return permissions_to_register()
 
 
-# Printed routes (ИОМ): the route document in its three layouts as HTML, PDF and Word, for the
+# Printed routes (ИОМ): the route document in its four layouts as HTML, PDF and Word, for the
 # staff who may see the route: reverse("wagtail_iom_route_print:print", args=(pk, layout, fmt)).
 @hooks.register("register_admin_urls")
 def register_route_print_urls():

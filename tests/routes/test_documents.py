@@ -56,7 +56,7 @@ def structure_rows(document):
         rows = [list(table.columns)] if table.header else []
         # A cell that spans rows is printed in the first of them only.
         rows += [
-            row.cells[:1] if row.group else [text for _i, text, _span in row.visible]
+            row.cells[:1] if row.group or row.message else [text for _i, text, _span in row.visible]
             for row in table.rows
         ]
         tables.append([[normalise(cell) for cell in row] for row in rows])
@@ -115,7 +115,7 @@ def test_every_layout_builds(route, layout):
         " ".join(cell for table in structure_rows(document) for row in table for cell in row)
     )
     assert EVENT_TITLE in text
-    assert document.landscape == (layout != RouteLayout.FULL)
+    assert document.landscape == (layout not in (RouteLayout.FULL, RouteLayout.PROFILES))
 
 
 def test_the_full_layout_has_the_four_sections_and_four_signatures(route):
@@ -418,6 +418,8 @@ FORM_TABLES = {
     RouteLayout.FULL: ("development_map", MAP_COLUMNS),
     RouteLayout.COMPACT: ("tasks", COMPACT_COLUMNS),
     RouteLayout.COMPETENCY_GROUPS: ("programme", PROGRAMME_COLUMNS),
+    # 002 names no columns of its own: its goals and tasks are reached on 000's map.
+    RouteLayout.PROFILES: ("development_map", MAP_COLUMNS),
 }
 
 
@@ -571,7 +573,7 @@ def test_the_pdf_prints_the_forms_columns_and_rows(route, layout, tmp_path):
         for cell in row.cells[:2]:
             for line in cell.splitlines()[:1]:
                 assert normalise(line) in text
-    if layout == RouteLayout.FULL:
+    if layout in (RouteLayout.FULL, RouteLayout.PROFILES):
         # The five levels under each of the four stages, the empty ones too.
         for level in MAP_LEVELS:
             assert text.count(level) >= 4, level

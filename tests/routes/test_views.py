@@ -139,7 +139,7 @@ def test_route_page_shows_the_route(teacher_client, route, events):
     assert url("cabinet_route_step_done", route.pk, "self-step") in html
     assert url("cabinet_route_reflection", route.pk) in html
     assert url("cabinet_route_correction", route.pk) in html
-    for layout in ("full", "compact", "competency_groups"):
+    for layout in ("full", "compact", "competency_groups", "profiles"):
         for fmt in ("html", "pdf", "docx"):
             assert url("cabinet_route_print", route.pk, layout, fmt) in html
     assert "<h1>" in html and html.index("<h1>") < html.index("<h2")

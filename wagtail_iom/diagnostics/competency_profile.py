@@ -76,6 +76,45 @@ def latest_results(profile) -> tuple[DiagnosticResult | None, DiagnosticResult |
     return results[0], results[1]
 
 
+@dataclass
+class HistoryEntry:
+    """One diagnostics result of the teacher's history, with the competencies it found at a
+    low level (deficits, the weakest first) and at a high level (proficits, the strongest
+    first), as (competency, score) pairs."""
+
+    result: DiagnosticResult
+    deficits: list[tuple[Competency, Decimal]] = field(default_factory=list)
+    proficits: list[tuple[Competency, Decimal]] = field(default_factory=list)
+
+
+def diagnostic_history(profile, since=None, until=None) -> list[HistoryEntry]:
+    """Every diagnostics result of the teacher dated from ``since`` to ``until`` (both
+    included; None: no bound), oldest first, each with its own deficits and proficits (the
+    thresholds of ``WAGTAIL_IOM``). Two queries (one when there is no result), whatever the
+    number of results and scores."""
+    results = DiagnosticResult.objects.filter(teacher=profile)
+    if since is not None:
+        results = results.filter(date__gte=since)
+    if until is not None:
+        results = results.filter(date__lte=until)
+    entries = {result.pk: HistoryEntry(result) for result in results.order_by("date", "pk")}
+    if not entries:
+        return []
+    scores = (
+        CompetencyScore.objects.filter(result_id__in=entries)
+        .select_related("competency")
+        .order_by("score", "competency__code", "pk")
+    )
+    for score in scores:
+        status = classify(score.score)
+        entry = entries[score.result_id]
+        if status == DEFICIT:
+            entry.deficits.append((score.competency, score.score))
+        elif status == PROFICIT:
+            entry.proficits.insert(0, (score.competency, score.score))
+    return list(entries.values())
+
+
 @dataclass(frozen=True)
 class ScorePoint:
     """One competency's score in one diagnostics result."""

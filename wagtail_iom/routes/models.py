@@ -35,12 +35,14 @@ class RouteStatus(models.TextChoices):
 
 
 class RouteLayout(models.TextChoices):
-    """The printed forms of a route: one set of data, three layouts (the four-section
-    document, the compact task table, the programme by competency groups)."""
+    """The printed forms of a route: one set of data, four layouts (the four-section
+    document, the compact task table, the programme by competency groups, the seven parts of
+    the profiles form)."""
 
     FULL = "full", _("Full document in four sections")
     COMPACT = "compact", _("Compact task table")
     COMPETENCY_GROUPS = "competency_groups", _("Programme by competency groups")
+    PROFILES = "profiles", _("Profiles, request, goals, recommendations and reflection")
 
 
 class RouteKind(models.TextChoices):

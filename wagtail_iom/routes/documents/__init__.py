@@ -2,7 +2,7 @@
 
 :func:`route_document` builds a :class:`RouteDocument` — title, header facts, sections made of
 tables (header row and body rows of strings), paragraphs and notes, signature lines — in one of
-the three layouts of :class:`~wagtail_iom.models.RouteLayout`:
+the four layouts of :class:`~wagtail_iom.models.RouteLayout`:
 
 ``full``
     The four-section document of the fullest regional form: general
@@ -15,6 +15,10 @@ the three layouts of :class:`~wagtail_iom.models.RouteLayout`:
 ``competency_groups``
     The programme by competency groups: one block of rows per
     group of the competency framework, from the competencies the steps target.
+``profiles``
+    The seven parts of 002's «Структура ИОМ»: personal profile, professional profile, profile
+    of competencies, professional request, goals and tasks (with the development map),
+    recommendations, reflection.
 
 The structure is built in :mod:`.structure`; :mod:`.html` renders it as HTML and as a PDF
 (WeasyPrint), :mod:`.word` as a Word file (python-docx), so the three files hold the same rows.
@@ -22,7 +26,9 @@ The structure is built in :mod:`.structure`; :mod:`.html` renders it as HTML and
 Sections 1 and 2 come from the route's snapshots (``profile_snapshot`` and
 ``diagnostics_snapshot``, in the format written by :mod:`wagtail_iom.routes.builder`), so
 that a printed route keeps saying what it said when it was approved; a route without snapshots
-shows the teacher's profile as it is now.
+shows the teacher's profile as it is now. The diagnostic history of section 2 is read from the
+database: every result from ``ROUTE_DIAGNOSTICS_LOOKBACK_MONTHS`` before the route's start to
+its end.
 
 Building a document runs a fixed number of queries, whatever the number of steps.
 """

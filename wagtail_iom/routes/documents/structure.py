@@ -8,7 +8,9 @@ the files hold the same rows.
 Sections 1 and 2 come from the route's snapshots (``profile_snapshot`` and
 ``diagnostics_snapshot``, in the format written by :mod:`wagtail_iom.routes.builder`), so
 that a printed route keeps saying what it said when it was approved; a route without snapshots
-shows the teacher's profile as it is now.
+shows the teacher's profile as it is now. The diagnostic history of section 2 is read from the
+database: every result from ``ROUTE_DIAGNOSTICS_LOOKBACK_MONTHS`` before the route's start to
+its end.
 
 Building a document runs a fixed number of queries, whatever the number of steps.
 """
@@ -42,7 +44,7 @@ from wagtail_iom.people.models import (
 )
 from wagtail_iom.routes.blocks import DEFAULT_STEP_LEVELS, MENTORING_FORMATS, RouteStage
 from wagtail_iom.routes.models import RouteLayout, RouteStatus
-from wagtail_iom.routes.services import progress, route_steps, track_shares
+from wagtail_iom.routes.services import add_months, progress, route_steps, track_shares
 
 TEMPLATE = "wagtail_iom/routes/print/document.html"
 
@@ -61,6 +63,9 @@ class Row:
 
     cells: list[str]
     group: bool = False
+    #: A row whose only cell spans the table and says something about it (there are no
+    #: results): printed as a plain cell, not as a heading.
+    message: bool = False
     #: Cells that span this row and the next ones: {cell index: number of rows}.
     spans: dict[int, int] = field(default_factory=dict)
     #: Indices of the cells a span from a row above covers (their text is not printed).
@@ -69,7 +74,7 @@ class Row:
     @property
     def blank(self) -> bool:
         """A row left to be filled in by hand."""
-        return not self.group and not any(self.cells)
+        return not (self.group or self.message) and not any(self.cells)
 
     @property
     def visible(self) -> list[tuple[int, str, int]]:
@@ -383,6 +388,25 @@ class _Data:
     def diagnostics(self) -> dict:
         """Section 2: the route's snapshot, else the teacher's profile now."""
         return self.route.diagnostics_snapshot or _live_diagnostics_snapshot(self.teacher)
+
+    @cached_property
+    def history_period(self) -> tuple[datetime.date | None, datetime.date | None]:
+        """The dates of the diagnostics the route lists: from ``ROUTE_DIAGNOSTICS_LOOKBACK_MONTHS``
+        months before its start (the route is built from the diagnostics before it) to its
+        end."""
+        start, end = self.route.starts_on, self.route.ends_on
+        months = iom_settings.ROUTE_DIAGNOSTICS_LOOKBACK_MONTHS
+        return (add_months(start, -months) if start else None, end or None)
+
+    @cached_property
+    def diagnostic_history(self) -> list:
+        """Every diagnostics result of the teacher in :attr:`history_period`, oldest first
+        (two queries)."""
+        return competency_service.diagnostic_history(self.teacher, *self.history_period)
+
+    def in_history_period(self, day) -> bool:
+        since, until = self.history_period
+        return bool(day) and (since is None or since <= day) and (until is None or day <= until)
 
     @cached_property
     def steps(self):
@@ -791,36 +815,108 @@ def _procedure(result) -> str:
     return kind if name.strip().lower() == kind.lower() else _lines(kind, name)
 
 
-def _diagnostics_table(diagnostics) -> Table:
+def _result_cell(total, level) -> str:
+    return " / ".join(
+        part for part in (f"{_number(total)}%" if _number(total) else "", level) if part
+    )
+
+
+def _snapshot_date(result) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(str(result.get("date") or "")[:10])
+    except ValueError:
+        return None
+
+
+def _history_rows(data) -> list[Row]:
+    """One row per diagnostics result of the teacher in the route's period, oldest first:
+    date, procedure, total score / level, the deficits and the proficits that result found.
+
+    The results are read from the database, so that results entered after the route was
+    approved (an exit assessment) are printed too; the result the route's snapshot was built
+    from is printed from the snapshot when it is no longer in the database."""
+    history = data.diagnostic_history
     rows = []
-    result = diagnostics.get("latest")
-    if result:
-        total = _number(result.get("total_score"))
-        level = _label(DiagnosticLevel, result.get("level")) or result.get("level_label") or ""
+    for entry in history:
+        result = entry.result
         rows.append(
-            Row(
-                [
-                    _date(result.get("date")),
-                    _procedure(result),
-                    " / ".join(part for part in (f"{total}%" if total else "", level) if part),
-                    _score_lines(diagnostics.get("deficits")),
-                    _score_lines(diagnostics.get("proficits")),
-                ]
+            (
+                result.date,
+                result.pk,
+                Row(
+                    [
+                        _date(result.date),
+                        _procedure(
+                            {
+                                "procedure": result.procedure,
+                                "procedure_name": result.procedure_name,
+                            }
+                        ),
+                        _result_cell(result.total_score, _label(DiagnosticLevel, result.level)),
+                        _competency_scores(entry.deficits),
+                        _competency_scores(entry.proficits),
+                    ]
+                ),
             )
         )
+    latest = data.diagnostics.get("latest")
+    known = {entry.result.pk for entry in history}
+    day = _snapshot_date(latest) if latest else None
+    if latest and latest.get("id") not in known and data.in_history_period(day):
+        level = _label(DiagnosticLevel, latest.get("level")) or latest.get("level_label") or ""
+        rows.append(
+            (
+                day,
+                latest.get("id") or 0,
+                Row(
+                    [
+                        _date(day),
+                        _procedure(latest),
+                        _result_cell(latest.get("total_score"), level),
+                        _score_lines(data.diagnostics.get("deficits")),
+                        _score_lines(data.diagnostics.get("proficits")),
+                    ]
+                ),
+            )
+        )
+        rows.sort(key=lambda item: (item[0], item[1]))
+    return [row for _day, _pk, row in rows]
+
+
+def _competency_scores(pairs) -> str:
+    return "\n".join(
+        f"{competency.code} {competency.name} — {_number(score)}%".strip()
+        for competency, score in pairs
+    )
+
+
+#: The columns of the diagnostics table (000, appendix, section 2).
+def _diagnostics_columns() -> list[str]:
+    return [
+        _("Date"),
+        # Translators: the regulation's words (000, appendix, section 2): «Формат и
+        # наименование процедуры исследования профессиональных компетенций»
+        _("Format and name of the procedure"),
+        # Translators: the regulation's words (000, appendix, section 2): «Общий итоговый балл
+        # / выявленный уровень»
+        _("Total score / level"),
+        _("Deficits: competencies at a low level"),
+        _("Proficits: competencies at a high level"),
+    ]
+
+
+def _diagnostics_table(data) -> Table:
+    """Section 2's results of the assessment: every diagnostics result of the teacher in the
+    route's period, one row each; a row saying there are none when there are none."""
+    rows = _history_rows(data) or [
+        Row([_("No diagnostics results in the period of the route.")], message=True)
+    ]
     return Table(
         key="diagnostics",
         caption=_("Results of the assessment of professional competencies"),
-        columns=[
-            _("Date"),
-            _("Format and name of the procedure"),
-            _("Total score / level"),
-            _("Deficits: competencies at a low level"),
-            _("Proficits: competencies at a high level"),
-        ],
+        columns=_diagnostics_columns(),
         rows=rows,
-        widths=[14, 22, 14, 25, 25],
-        empty_text=_("No diagnostics results yet."),
+        widths=[11, 21, 16, 26, 26],
     )
 
 
@@ -1020,7 +1116,7 @@ def _full(data) -> dict:
     route, card, diagnostics = data.route, data.card, data.diagnostics
     request = diagnostics.get("request") or {}
     overall = data.progress["overall"]
-    competencies_blocks = [_diagnostics_table(diagnostics)]
+    competencies_blocks = [_diagnostics_table(data)]
     chart_rows = _profile_rows(diagnostics)
     if chart_rows:
         competencies_blocks.append(ChartBlock(radar_chart(chart_rows)))
@@ -1097,6 +1193,178 @@ def _full(data) -> dict:
             ),
         ],
         "signatures": _signatures(data, ("teacher", "school_head", "municipal", "tutor")),
+        "landscape": False,
+    }
+
+
+def _reflection_blocks(route) -> list:
+    """The reflection of the teacher (an empty one is a line to fill in) and, when the route
+    has one, the curator's."""
+    blocks = [Paragraph(_("Reflection of the teacher"), route.reflection)]
+    curator_reflection = getattr(route, "curator_reflection", "") or ""
+    if curator_reflection.strip():
+        blocks.append(Paragraph(_("Reflection of the curator"), curator_reflection))
+    return blocks
+
+
+def _profiles(data) -> dict:
+    """The seven parts of the route of 002 («Структура ИОМ»): the personal profile, the
+    professional profile, the profile of competencies, the professional request, the goals and
+    tasks (with the development map that reaches them), the recommendations, the
+    reflection."""
+    route, card, diagnostics = data.route, data.card, data.diagnostics
+    request = diagnostics.get("request") or {}
+    competencies_blocks = [
+        # Translators: the regulation's words (002, «Структура ИОМ», 3): «данные результатов
+        # оценки предметных, методических компетенций на федеральном уровне (ФИОКО), на
+        # региональном уровне (Школьный портал), PIZA и др.»
+        Note(
+            pgettext(
+                "route form",
+                "data of the results of assessing subject and methodical competencies at the "
+                "federal level (FIOKO), at the regional level (School portal), PISA and others",
+            )
+        ),
+        _diagnostics_table(data),
+    ]
+    chart_rows = _profile_rows(diagnostics)
+    if chart_rows:
+        competencies_blocks.append(ChartBlock(radar_chart(chart_rows)))
+    competencies_blocks.append(_profile_table(diagnostics))
+    overall = data.progress["overall"]
+    return {
+        "title": _("Individual educational route of a teacher"),
+        "subtitle": card.get("full_name", ""),
+        "facts": _header_facts(data),
+        "sections": [
+            Section(
+                "personal_profile",
+                # Translators: the regulation's words (002, «Структура ИОМ»): «1. Личный профиль»
+                pgettext("route form", "1. Personal profile"),
+                [_info_card(data)],
+            ),
+            Section(
+                "professional_profile",
+                # Translators: the regulation's words (002): «2. Профессиональный профиль»
+                pgettext("route form", "2. Professional profile"),
+                [
+                    # Translators: the regulation's words (002, «Структура ИОМ», 2):
+                    # «информация о профессиональных достижениях, а именно грамоты, дипломы,
+                    # удостоверения, свидетельства о курсах повышения квалификации,
+                    # переподготовки за последние три года»
+                    Note(
+                        pgettext(
+                            "route form",
+                            "information on professional achievements, namely letters of "
+                            "merit, diplomas, certificates, certificates of further education "
+                            "and retraining courses in the last three years",
+                        )
+                    ),
+                    _achievements(data.profile),
+                    _further_education(data.profile),
+                ],
+            ),
+            Section(
+                "competency_profile",
+                # Translators: the regulation's words (002): «3. Профиль предметных,
+                # метапредметных, методических компетенций педагога»
+                pgettext(
+                    "route form",
+                    "3. Profile of the teacher's subject, meta-subject and methodical competencies",
+                ),
+                competencies_blocks,
+            ),
+            Section(
+                "request",
+                # Translators: the regulation's words (002): «4. Профессиональный запрос»
+                pgettext("route form", "4. Professional request"),
+                [
+                    Paragraph(
+                        # Translators: the regulation's words (002): «Укажите направления Ваших
+                        # профессиональных интересов»
+                        pgettext("route form", "State the areas of your professional interests"),
+                        request.get("interest_areas") or "",
+                    ),
+                    Paragraph(
+                        # Translators: the regulation's words (002): «Сформулируйте свои
+                        # профессиональные запросы, которые хотели бы достичь в ходе реализации
+                        # ИОМ?»
+                        pgettext(
+                            "route form",
+                            "Formulate the professional requests you would like to achieve "
+                            "while following the route?",
+                        ),
+                        request.get("needs") or "",
+                    ),
+                ],
+            ),
+            Section(
+                "goals",
+                # Translators: the regulation's words (002): «5. Цели и задачи»
+                pgettext("route form", "5. Goals and tasks"),
+                [
+                    # Translators: the regulation's words (002): «Формулирование целей и задач
+                    # на основе определяемых дефицитов и запросов педагога»
+                    Note(
+                        pgettext(
+                            "route form",
+                            "Formulating the goals and tasks from the deficits found and the "
+                            "teacher's requests",
+                        )
+                    ),
+                    Paragraph(_("Goal of the route"), route.goal),
+                    Paragraph(_("Tasks"), route.tasks),
+                    Paragraph(
+                        _("Progress"),
+                        _("%(done)d of %(total)d steps done (%(percent)d%%)")
+                        % {
+                            "done": overall.done,
+                            "total": overall.total,
+                            "percent": overall.percent,
+                        },
+                    ),
+                    _map_table(data),
+                    _track_table(data),
+                ],
+                wide=True,
+            ),
+            Section(
+                "recommendations",
+                # Translators: the regulation's words (002): «6. Рекомендации на основе
+                # профессионального и компетентностного профилей, направленные на повышение
+                # уровня овладения ключевыми профессиональными компетенциями, актуальными
+                # образовательными технологиями и вовлечение в активный процесс поддержания
+                # функционирования и развития региональной системы образования»
+                pgettext(
+                    "route form",
+                    "6. Recommendations based on the professional and competency profiles, "
+                    "aimed at raising the command of the key professional competencies and "
+                    "current educational technologies and at involvement in the active process "
+                    "of supporting the functioning and development of the regional education "
+                    "system",
+                ),
+                [
+                    Paragraph(
+                        _("1. Directions of further support of professional development"),
+                        route.further_support,
+                    ),
+                    Paragraph(
+                        _("2. Recommendations for self-education and non-formal education"),
+                        route.self_and_non_formal_education,
+                    ),
+                    Paragraph(_("3. Sources to study and use in practice"), route.sources),
+                ],
+            ),
+            Section(
+                "reflection",
+                # Translators: the regulation's words (002): «7. Рефлексия»
+                pgettext("route form", "7. Reflection"),
+                _reflection_blocks(route),
+            ),
+        ],
+        # 002's form has no signature lines; its procedure has the route made with the
+        # centre's specialist (step 4) and approved by the school (step 7).
+        "signatures": _signatures(data, ("teacher", "school_head", "tutor")),
         "landscape": False,
     }
 
@@ -1378,6 +1646,7 @@ LAYOUTS = {
     RouteLayout.FULL: _full,
     RouteLayout.COMPACT: _compact,
     RouteLayout.COMPETENCY_GROUPS: _competency_groups,
+    RouteLayout.PROFILES: _profiles,
 }
 
 

@@ -225,6 +225,14 @@ class _DocxWriter:
                 self._cell_text(merged, item.cells[0], bold=True, size=size)
                 self._shade(merged, "F2F2F2")
                 continue
+            if item.message:
+                merged = (
+                    row.cells[0].merge(row.cells[-1]) if table.column_count > 1 else row.cells[0]
+                )
+                self._cell_text(merged, item.cells[0], size=size)
+                for run in merged.paragraphs[0].runs:
+                    run.italic = True
+                continue
             if item.blank:
                 row.height = Mm(9)
             for index, (cell, text) in enumerate(zip(row.cells, item.cells, strict=True)):
