@@ -341,6 +341,35 @@ def test_a_teacher_without_deficits_gets_nothing(
     assert mail.outbox == []
 
 
+def test_a_teacher_who_withdrew_the_consent_gets_nothing(
+    teacher, comps, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    teacher.consent.withdrawn_at = timezone.now()
+    teacher.consent.save()
+    (outcome,) = build([add_result(teacher, {comps[0]: 10})], django_capture_on_commit_callbacks)
+    assert (outcome.action, outcome.reason) == (drafts.SKIPPED, drafts.PROCESSING_STOPPED)
+    assert not Route.objects.exists()
+
+
+def test_the_demo_framework_has_russian_templates_and_recommendations():
+    from sandbox.home.demo import framework
+    from wagtail_iom.models import Competency
+
+    framework.fill_route_draft_texts()
+    competencies = Competency.objects.filter(code__in=framework.SELF_EDUCATION)
+    assert competencies.count() == len(framework.SELF_EDUCATION)
+    for competency in competencies:
+        assert competency.self_education_recommendation, competency.code
+        for text in (competency.route_goal_template, competency.route_task_template):
+            assert "{competency}" in text and draft_templates.template_errors(text) == ""
+    # An editor's own words are kept when the demo is loaded again.
+    competencies.filter(code="METH-1").update(route_goal_template="Своя цель: {competency}")
+    framework.fill_route_draft_texts()
+    assert Competency.objects.get(code="METH-1").route_goal_template == "Своя цель: {competency}"
+
+
 # Repeated runs -----------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ What a run never does:
 * touch a route that is not in development: a teacher whose route is under way (any other
   status, its period not over) is skipped;
 * touch a route in development that staff created by hand: the teacher is skipped;
+* draft for a teacher who has withdrawn the consent to the processing of personal data;
 * write anything when nothing changed since the last run: the draft keeps a digest of what it
   wrote (``Route.draft_state``), a run with the same result and the same suggestions is skipped,
   and the teacher and the curator are e-mailed once per draft and result.
@@ -47,6 +48,7 @@ from django.utils.translation import gettext
 from wagtail.log_actions import log
 
 from wagtail_iom.conf import iom_settings
+from wagtail_iom.core import access
 from wagtail_iom.curators.assignments import current_curator
 from wagtail_iom.diagnostics.models import DiagnosticLevel, DiagnosticResult
 from wagtail_iom.directory import draft_templates
@@ -70,6 +72,7 @@ NO_DEFICITS = "no_deficits"
 ROUTE_UNDER_WAY = "route_under_way"
 MANUAL_DRAFT = "manual_draft"
 UNCHANGED = "unchanged"
+PROCESSING_STOPPED = "processing_stopped"
 
 #: The stage the suggested steps go to: events are attended, and self-education done, while
 #: the route is implemented.
@@ -228,7 +231,7 @@ def _replace_steps(route, steps) -> list[str]:
     stage = next((c for c in roadmap if (c.get("value") or {}).get("stage") == STAGE), None)
     if stage is None:
         stage = {"type": "stage", "value": {"stage": STAGE, "steps": []}, "id": str(uuid.uuid4())}
-        roadmap.insert(builder._stage_position(roadmap, STAGE), stage)
+        roadmap.insert(builder.stage_position(roadmap, STAGE), stage)
     ids = []
     for block_type, value in steps:
         step_id = str(uuid.uuid4())
@@ -256,12 +259,15 @@ def draft_for(result, by_user=None, language=None, now=None) -> DraftOutcome:
     with transaction.atomic():
         teacher = (
             TeacherProfile.objects.select_for_update()
-            .select_related("municipality")
+            .select_related("municipality", "user")
             .filter(pk=teacher_id)
             .first()
         )
         if teacher is None:
             return DraftOutcome(teacher_id, SKIPPED, NO_DEFICITS)
+        if access.processing_stopped(teacher.user, lock=True):
+            # The consent is withdrawn: nothing new is done with the teacher's data.
+            return DraftOutcome(teacher_id, SKIPPED, PROCESSING_STOPPED)
         routes = list(Route.objects.filter(teacher=teacher).order_by("-created_at", "-pk"))
         under_way = next(
             (
