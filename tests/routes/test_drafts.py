@@ -425,6 +425,29 @@ def test_a_new_result_updates_the_draft_and_keeps_the_curators_steps(
     # comps[0]'s latest score (20) stays a deficit, comps[1] (25) is new: the weakest first.
     assert competencies == [[str(comps[0].pk)], [str(comps[1].pk)]]
     assert len(mail.outbox) == 2
+    # The listing filters routes by their source.
+    assert Route.objects.filter(source=RouteSource.DIAGNOSTICS).count() == 1
+
+
+def test_a_draft_whose_period_is_over_starts_again_and_follows_the_level(
+    teacher, comps, django_capture_on_commit_callbacks
+):
+    build([add_result(teacher, {comps[0]: 20}, days_ago=400)], django_capture_on_commit_callbacks)
+    route = Route.objects.get(teacher=teacher)
+    Route.objects.filter(pk=route.pk).update(
+        starts_on=add_months(TODAY, -14), ends_on=add_months(TODAY, -2)
+    )
+    low = add_result(teacher, {comps[0]: 10}, days_ago=1, level="low", procedure="regional")
+
+    (outcome,) = build([low], django_capture_on_commit_callbacks)
+
+    route.refresh_from_db()
+    assert outcome.action == drafts.UPDATED
+    assert (route.kind, route.starts_on, route.ends_on) == (
+        RouteKind.LOW_LEVEL,
+        TODAY,
+        add_months(TODAY, 6),
+    )
 
 
 # After an import, on demand -----------------------------------------------------------------------
@@ -507,6 +530,8 @@ def test_on_demand_a_curator_drafts_only_their_own_teachers(
     assert list(Route.objects.values_list("teacher_id", "created_by_id")) == [(mine.pk, curator.pk)]
     index = client.get(reverse("wagtail_iom_routes:list"))
     assert b"data-iom-build-drafts" in index.content
+    listing = client.get(reverse("wagtail_iom_routes:list"), {"source": "diagnostics"})
+    assert listing.status_code == 200
 
 
 def test_on_demand_is_refused_to_staff_who_do_not_edit_routes(client, place):

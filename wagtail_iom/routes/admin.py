@@ -69,7 +69,13 @@ from wagtail_iom.people.forms import SchoolChoiceField
 from wagtail_iom.people.widgets import AdminTeacherChooser
 from wagtail_iom.routes import builder as route_builder
 from wagtail_iom.routes.blocks import RouteStage
-from wagtail_iom.routes.models import Route, RouteComment, RouteKind, RouteStatus
+from wagtail_iom.routes.models import (
+    Route,
+    RouteComment,
+    RouteKind,
+    RouteSource,
+    RouteStatus,
+)
 from wagtail_iom.routes.services import (
     EDITABLE_STATUSES,
     RouteError,
@@ -120,6 +126,7 @@ class RouteFilterSet(WagtailFilterSet):
         queryset=Municipality.objects.all(),
     )
     curator = IdModelChoiceFilter(label=_("Curator"), queryset=curators())
+    source = django_filters.ChoiceFilter(label=_("Source"), choices=RouteSource.choices)
     period = django_filters.DateFromToRangeFilter(
         label=_("Active in the period"),
         method="filter_period",
@@ -129,7 +136,7 @@ class RouteFilterSet(WagtailFilterSet):
 
     class Meta:
         model = Route
-        fields = ["status", "municipality", "curator", "period"]
+        fields = ["status", "municipality", "curator", "source", "period"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

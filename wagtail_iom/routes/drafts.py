@@ -297,6 +297,10 @@ def draft_for(result, by_user=None, language=None, now=None) -> DraftOutcome:
             )
         else:
             route.teacher = teacher
+            if route.ends_on < today:
+                # A draft left over from long ago starts again today.
+                route.starts_on = today
+                route.ends_on = add_months(today, draft_months(result.level))
             if route.kind != kind:
                 route.kind = kind
                 route.ends_on = add_months(route.starts_on, draft_months(result.level))
