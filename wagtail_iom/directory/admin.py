@@ -155,6 +155,9 @@ class CompetencyViewSet(ModelViewSet):
         "description",
         "labour_functions",
         "knowledge_and_skills",
+        "route_goal_template",
+        "route_task_template",
+        "self_education_recommendation",
     ]
     export_headings = {"group.name": gettext_lazy("Group")}
     export_filename = "competencies"
