@@ -191,6 +191,34 @@ def _check_routes(user):
     errors.extend(_check_programme_groups(user))
     errors.extend(_check_route_lengths(user))
     errors.extend(_check_diagnostics_lookback(user))
+    if not errors:
+        errors.extend(_check_draft_lengths(user))
+    return errors
+
+
+def _check_draft_lengths(user):
+    """``ROUTE_DRAFT_MONTHS`` and ``ROUTE_DRAFT_LOW_LEVEL_MONTHS``: whole months within the
+    bounds of a regular route and of a route for a teacher with low results."""
+    from wagtail_iom.routes.models import RouteKind
+    from wagtail_iom.routes.services import length_bounds
+
+    errors = []
+    for key, kind in (
+        ("ROUTE_DRAFT_MONTHS", RouteKind.REGULAR),
+        ("ROUTE_DRAFT_LOW_LEVEL_MONTHS", RouteKind.LOW_LEVEL),
+    ):
+        value = user.get(key, DEFAULTS[key])
+        shortest, longest = length_bounds(kind)
+        if isinstance(value, int) and not isinstance(value, bool) and shortest <= value <= longest:
+            continue
+        errors.append(
+            Error(
+                f"{SETTING_NAME}[{key!r}] ({value!r}) is not within the length of a route of "
+                f"the kind {kind.value!r}: {shortest} to {longest} months.",
+                hint="Change it, or the kind's bounds in ROUTE_LENGTH_MONTHS.",
+                id="wagtail_iom.E018",
+            )
+        )
     return errors
 
 

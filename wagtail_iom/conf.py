@@ -99,6 +99,12 @@ DEFAULTS = {
         "low_level": (6, 6),
         "mentoring": (12, 36),
     },
+    # Automatic route drafts (routes/drafts.py): their length in months. A draft for a teacher
+    # whose diagnostics put them at the low level is a route for a teacher with low results
+    # and lasts ROUTE_DRAFT_LOW_LEVEL_MONTHS (002: 6 months); any other draft is a regular
+    # route and lasts ROUTE_DRAFT_MONTHS. Each stays within its kind's ROUTE_LENGTH_MONTHS.
+    "ROUTE_DRAFT_MONTHS": 12,
+    "ROUTE_DRAFT_LOW_LEVEL_MONTHS": 6,
     "ROUTE_DEFAULT_LAYOUT": "full",
     # The printed route's diagnostic history lists the teacher's diagnostics results from this
     # many whole months before the route's start up to its end (the route is built from the

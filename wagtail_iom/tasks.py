@@ -19,6 +19,7 @@ from wagtail_iom.directory.importing import delete_stale_import_previews
 from wagtail_iom.events import emails as event_emails
 from wagtail_iom.privacy import anonymisation
 from wagtail_iom.privacy import exports as personal_data_exports
+from wagtail_iom.routes import drafts as route_drafts
 from wagtail_iom.routes import emails as route_emails
 
 # A mail server that is down or refuses for a while: try again later, up to about an hour.
@@ -136,3 +137,30 @@ def anonymise_withdrawal(withdrawal_id, by_id=None):
     """Staff's "run now": depersonalise the data of one due withdrawal, recorded as run by
     ``by_id``; a withdrawal no longer due (cancelled, carried out) is left as it is."""
     return anonymisation.run_one_by_ids(withdrawal_id, by_id) is not None
+
+
+@shared_task(name="wagtail_iom.build_route_drafts")
+def build_route_drafts(result_ids, language=None):
+    """Route drafts for the teachers of these diagnostics results (an import finished): a new
+    draft, an updated one, or nothing; safe to repeat."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        return route_drafts.summary(route_drafts.build_drafts(result_ids, language=language))
+
+
+@shared_task(name="wagtail_iom.build_route_drafts_for_teachers")
+def build_route_drafts_for_teachers(teacher_ids, user_id=None, language=None):
+    """Route drafts asked for in the admin for these teachers (from their latest diagnostics)."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    with translation.override(language or settings.LANGUAGE_CODE):
+        outcomes = route_drafts.build_drafts_for_teachers(
+            teacher_ids, by_user=user, language=language
+        )
+    return route_drafts.summary(outcomes)
+
+
+@shared_task(name="wagtail_iom.notify_route_draft", **MAIL_RETRY)
+def notify_route_draft(route_id, result_id, language=None):
+    """A route was drafted from diagnostics: e-mail the teacher and the curator (each once)."""
+    return route_emails.send_route_draft(route_id, result_id, language=language)

@@ -234,6 +234,14 @@ def register_route_log_actions(actions):
     actions.register_action(TRANSITION_LOG_ACTION)(RouteTransitionLogFormatter)
 
 
+@hooks.register("register_log_actions")
+def register_route_draft_log_action(actions):
+    from wagtail_iom.routes.admin import RouteDraftLogFormatter
+    from wagtail_iom.routes.drafts import LOG_ACTION
+
+    actions.register_action(LOG_ACTION)(RouteDraftLogFormatter)
+
+
 # An event's editor checks the seats against the sign-ups holding them: a POST to it runs under
 # the event's lock, like every sign-up (events/signup.py, edit_under_lock).
 @hooks.register("before_edit_page")

@@ -400,8 +400,9 @@ def started_import(size):
 # Read the job, lock the chunk (a savepoint around it), the competency codes, users, personal
 # ids, profiles, schools, results, scores; write results (create, update), scores (create,
 # update), personal ids, schools; the chunk, the counters, the finish (the last chunk then
-# reads and rewrites the report without the preview's sample of rows).
-QUERIES_PER_CHUNK = 22
+# reads and rewrites the report without the preview's sample of rows, and reads the results
+# written, for the route drafts).
+QUERIES_PER_CHUNK = 23
 
 
 @pytest.mark.parametrize("size", [3, 30])

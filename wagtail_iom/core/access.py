@@ -482,6 +482,24 @@ def teachers_proposable_by(user):
     return TeacherProfile.objects.filter(municipality_id__in=municipalities)
 
 
+def teachers_draftable_by(user):
+    """The teachers for whom a user may build route drafts from diagnostics on demand: those
+    whose routes the user edits (the centre head and staff without a scoped role: everyone; a
+    curator: the own current teachers); nobody for anyone else."""
+    TeacherProfile = model("TeacherProfile")
+    CuratorAssignment = model("CuratorAssignment")
+
+    if not can_edit_route(user):
+        return TeacherProfile.objects.none()
+    if is_centre_head(user) or not staff_roles(user):
+        return TeacherProfile.objects.all()
+    return TeacherProfile.objects.filter(
+        pk__in=CuratorAssignment.objects.filter(curator=user, ended_at__isnull=True).values(
+            "teacher_id"
+        )
+    )
+
+
 # Reports (reports/): counts, not people. The centre head reads the whole region, a municipal
 # methodist the own municipalities, a school head the own school; a curator reads none.
 # Staff who may view routes and hold no role at all (an institute that does not use roles)

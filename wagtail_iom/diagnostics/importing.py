@@ -1030,7 +1030,10 @@ def apply_chunk(job_id: int, index: int) -> bool:
             chunk.status = DiagnosticImportChunkStatus.DONE
             chunk.counts = plan.counts
             chunk.rejected = [row.__dict__ for row in plan.rejected]
-            chunk.save(update_fields=["status", "counts", "rejected"])
+            chunk.result_ids = [result.pk for result, _scores in plan.new_results] + [
+                result.pk for result, _scores, _existing in plan.changed_results
+            ]
+            chunk.save(update_fields=["status", "counts", "rejected", "result_ids"])
             DiagnosticImport.objects.filter(pk=job_id).update(
                 processed_rows=F("processed_rows") + len(rows)
             )
@@ -1083,6 +1086,20 @@ def _finish(job_id):
     ).update(status=DiagnosticImportStatus.APPLIED, finished_at=timezone.now(), table={})
     if finished:
         _drop_previewed_rows(job_id)
+        _draft_routes(job_id)
+
+
+def _draft_routes(job_id):
+    """Route drafts for the teachers whose results the import wrote (the routes domain builds
+    them: the task is started by name, once the import's last chunk has committed)."""
+    # Only the chunk whose update finished the import gets here: it runs once per import.
+    result_ids = []
+    for ids in DiagnosticImportChunk.objects.filter(
+        job_id=job_id, status=DiagnosticImportChunkStatus.DONE
+    ).values_list("result_ids", flat=True):
+        result_ids += ids or []
+    if result_ids:
+        mail.enqueue_on_commit("build_route_drafts", result_ids, translation.get_language())
 
 
 def _drop_previewed_rows(job_id):

@@ -283,6 +283,9 @@ class DiagnosticImportChunk(models.Model):
     # [{"line": n, "reason": "...", "values": {...}}]
     rejected = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
+    # The results the chunk created or changed: route drafts are built for them once the
+    # whole import is applied.
+    result_ids = models.JSONField(default=list, blank=True)
 
     class Meta:
         verbose_name = _("diagnostics import chunk")

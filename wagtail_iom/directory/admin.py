@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView, View
 from wagtail.admin.auth import user_passes_test
 from wagtail.admin.menu import MenuItem
-from wagtail.admin.panels import FieldPanel
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.views.generic import IndexView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
@@ -155,6 +155,9 @@ class CompetencyViewSet(ModelViewSet):
         "description",
         "labour_functions",
         "knowledge_and_skills",
+        "route_goal_template",
+        "route_task_template",
+        "self_education_recommendation",
     ]
     export_headings = {"group.name": gettext_lazy("Group")}
     export_filename = "competencies"
@@ -166,6 +169,14 @@ class CompetencyViewSet(ModelViewSet):
         FieldPanel("description"),
         FieldPanel("labour_functions"),
         FieldPanel("knowledge_and_skills"),
+        MultiFieldPanel(
+            [
+                FieldPanel("route_goal_template"),
+                FieldPanel("route_task_template"),
+                FieldPanel("self_education_recommendation"),
+            ],
+            heading=gettext_lazy("Route drafts from diagnostics"),
+        ),
     ]
     copy_view_enabled = False
 

@@ -200,6 +200,12 @@ class CompetencyGroup(index.Indexed, models.Model):
         return self.name
 
 
+_draft_template_help = _(
+    "Empty: the default text. Placeholders: {competency}, {code}, {score}, {threshold}, "
+    "{level}, {teacher}."
+)
+
+
 class Competency(index.Indexed, models.Model):
     """One competency of a group, with its code and what it means."""
 
@@ -226,6 +232,26 @@ class Competency(index.Indexed, models.Model):
         blank=True,
         help_text=_("The knowledge and skills the competency needs, one per line."),
     )
+    # Automatic route drafts (routes/drafts.py): what a draft suggests for a deficit in this
+    # competency. The templates take placeholders (directory/draft_templates.py).
+    self_education_recommendation = models.TextField(
+        _("recommendation for self-education"),
+        blank=True,
+        help_text=_(
+            "Suggested as a self-education step of a route draft when no upcoming event "
+            "covers a deficit in this competency."
+        ),
+    )
+    route_goal_template = models.TextField(
+        _("goal template for route drafts"),
+        blank=True,
+        help_text=_draft_template_help,
+    )
+    route_task_template = models.TextField(
+        _("task template for route drafts"),
+        blank=True,
+        help_text=_draft_template_help,
+    )
     sort_order = models.PositiveIntegerField(_("order"), default=0, editable=False)
 
     sort_order_field = "sort_order"
@@ -243,6 +269,17 @@ class Competency(index.Indexed, models.Model):
 
     def __str__(self):
         return f"{self.code} {self.name}"
+
+    def clean(self):
+        from wagtail_iom.directory.draft_templates import template_errors
+
+        errors = {
+            name: message
+            for name in ("route_goal_template", "route_task_template")
+            if (message := template_errors(getattr(self, name)))
+        }
+        if errors:
+            raise ValidationError(errors)
 
 
 class DirectoryImportStatus(models.TextChoices):

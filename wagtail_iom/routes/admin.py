@@ -46,7 +46,7 @@ from wagtail.admin.ui.tables import Column, DateColumn, TitleColumn
 from wagtail.admin.views.generic import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.mixins import RevisionsRevertMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
-from wagtail.admin.widgets import AdminDateInput, Button
+from wagtail.admin.widgets import AdminDateInput, Button, HeaderButton
 from wagtail.log_actions import LogFormatter, log
 from wagtail.snippets.bulk_actions.delete import DeleteBulkAction
 from wagtail.snippets.views import chooser as snippet_chooser
@@ -61,13 +61,21 @@ from wagtail_iom.core.listings import ListingMixin
 from wagtail_iom.core.text import name_search
 from wagtail_iom.curators.assignments import curators, person_name
 from wagtail_iom.curators.models import CuratorAssignment
-from wagtail_iom.directory.models import Municipality
+from wagtail_iom.diagnostics.models import DiagnosticResult
+from wagtail_iom.directory.models import Municipality, School
 from wagtail_iom.events.models import EventPage
 from wagtail_iom.people import access_log
+from wagtail_iom.people.forms import SchoolChoiceField
 from wagtail_iom.people.widgets import AdminTeacherChooser
 from wagtail_iom.routes import builder as route_builder
 from wagtail_iom.routes.blocks import RouteStage
-from wagtail_iom.routes.models import Route, RouteComment, RouteKind, RouteStatus
+from wagtail_iom.routes.models import (
+    Route,
+    RouteComment,
+    RouteKind,
+    RouteSource,
+    RouteStatus,
+)
 from wagtail_iom.routes.services import (
     EDITABLE_STATUSES,
     RouteError,
@@ -118,6 +126,7 @@ class RouteFilterSet(WagtailFilterSet):
         queryset=Municipality.objects.all(),
     )
     curator = IdModelChoiceFilter(label=_("Curator"), queryset=curators())
+    source = django_filters.ChoiceFilter(label=_("Source"), choices=RouteSource.choices)
     period = django_filters.DateFromToRangeFilter(
         label=_("Active in the period"),
         method="filter_period",
@@ -127,7 +136,7 @@ class RouteFilterSet(WagtailFilterSet):
 
     class Meta:
         model = Route
-        fields = ["status", "municipality", "curator", "period"]
+        fields = ["status", "municipality", "curator", "source", "period"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -149,6 +158,20 @@ def period_display(route):
 
 class RouteIndexView(ListingMixin, access_log.ExportLoggedMixin, snippet_views.IndexView):
     export_access_action = access_log.Action.EXPORT_ROUTES
+
+    @cached_property
+    def header_buttons(self):
+        buttons = list(super().header_buttons)
+        if access.can_edit_route(self.request.user):
+            buttons.append(
+                HeaderButton(
+                    _("Build route drafts"),
+                    url=reverse(f"{RouteViewSet.url_namespace}:drafts"),
+                    icon_name="clipboard-list",
+                    attrs={"data-iom-build-drafts": ""},
+                )
+            )
+        return buttons
 
     def get_base_queryset(self):
         # The roadmap and the snapshots are the large columns: a listing never needs them.
@@ -767,6 +790,105 @@ class RouteCreateView(PermissionCheckedMixin, WagtailAdminTemplateMixin, FormVie
         return context
 
 
+# Route drafts from diagnostics, on demand --------------------------------------------------------
+
+
+class DraftFilterForm(forms.Form):
+    """Which of the user's teachers get drafts: all of them, or those that match."""
+
+    q = forms.CharField(label=_("Name"), required=False, max_length=200)
+    municipality = IdModelChoiceField(
+        label=_("Municipality"), queryset=Municipality.objects.all(), required=False
+    )
+    school = SchoolChoiceField(label=_("School"), queryset=School.objects.all(), required=False)
+
+    def filters(self):
+        """Keyword arguments of curators.assignments.filter_teachers."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "search": data.get("q") or "",
+            "municipality": data.get("municipality"),
+            "school": data.get("school"),
+        }
+
+
+class BuildDraftsView(WagtailAdminTemplateMixin, FormView):
+    """Build route drafts (routes/drafts.py) for the teachers that match a filter, among those
+    whose routes the user edits, from each one's latest diagnostics, in the background."""
+
+    template_name = "wagtailadmin/generic/form.html"
+    page_title = _("Build route drafts")
+    header_icon = "clipboard-list"
+    breadcrumbs_items = WagtailAdminTemplateMixin.breadcrumbs_items
+
+    def dispatch(self, request, *args, **kwargs):
+        if not access.can_edit_route(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    form_class = DraftFilterForm
+
+    def get_breadcrumbs_items(self):
+        return [
+            *self.breadcrumbs_items,
+            {
+                "url": reverse(f"{RouteViewSet.url_namespace}:list"),
+                "label": capfirst(Route._meta.verbose_name_plural),
+            },
+            {"url": "", "label": self.page_title},
+        ]
+
+    def teachers(self, form):
+        from wagtail_iom.curators.assignments import filter_teachers
+
+        return filter_teachers(
+            access.teachers_draftable_by(self.request.user), **form.filters()
+        ).filter(pk__in=DiagnosticResult.objects.values("teacher_id"))
+
+    def form_valid(self, form):
+        from django.utils.translation import get_language, ngettext
+
+        from wagtail_iom.core import mail
+
+        ids = list(self.teachers(form).order_by("pk").values_list("pk", flat=True))
+        if ids:
+            mail.enqueue_on_commit(
+                "build_route_drafts_for_teachers", ids, self.request.user.pk, get_language()
+            )
+        messages.success(
+            self.request,
+            ngettext(
+                "Route drafts are being built for %(count)d teacher with diagnostics.",
+                "Route drafts are being built for %(count)d teachers with diagnostics.",
+                len(ids),
+            )
+            % {"count": len(ids)},
+        )
+        return redirect(f"{RouteViewSet.url_namespace}:list")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            {
+                "action_url": self.request.path,
+                "submit_button_label": _("Build the drafts"),
+                "submit_button_active_label": _("Starting…"),
+                "media": context["form"].media,
+            }
+        )
+        return context
+
+
+class RouteDraftLogFormatter(LogFormatter):
+    label = _("Draft the route from diagnostics")
+
+    def format_message(self, log_entry):
+        data = log_entry.data or {}
+        if data.get("created"):
+            return _("The route was drafted from diagnostics")
+        return _("The route draft was updated from diagnostics")
+
+
 # Actions on one route -------------------------------------------------------------------------
 
 
@@ -1062,6 +1184,7 @@ class RouteViewSet(snippet_views.SnippetViewSet):
             path("refresh/<iom_id:pk>/", RefreshSnapshotView.as_view(), name="refresh_snapshot"),
             path("add-step/<iom_id:pk>/", AddStepView.as_view(), name="add_step"),
             path("comment/<iom_id:pk>/", CommentView.as_view(), name="comment"),
+            path("drafts/", BuildDraftsView.as_view(), name="drafts"),
             path(
                 "recommendations/<iom_id:pk>/",
                 RecommendationsView.as_view(),

@@ -573,7 +573,7 @@ def suggest_events(route, limit_per_deficit=5, now=None) -> list[DeficitSuggesti
 # Adding an event as a step -------------------------------------------------------------------
 
 
-def _stage_position(roadmap: list[dict], stage: str) -> int:
+def stage_position(roadmap: list[dict], stage: str) -> int:
     """Where a new stage goes so that the stages stay in the cycle's order."""
     order = RouteStage.ORDER.index(stage)
     for position, child in enumerate(roadmap):
@@ -643,7 +643,7 @@ def add_event_step(route, event, stage=DEFAULT_EVENT_STAGE, by_user=None) -> str
                 "value": {"stage": stage, "steps": []},
                 "id": str(uuid.uuid4()),
             }
-            roadmap.insert(_stage_position(roadmap, stage), stage_child)
+            roadmap.insert(stage_position(roadmap, stage), stage_child)
         step_id = str(uuid.uuid4())
         stage_child["value"].setdefault("steps", []).append(
             {"type": "event", "value": event_step_value(current, event), "id": step_id}

@@ -228,3 +228,73 @@ def send_correction_request(comment_pk, language=None) -> bool:
         return mail.render(CORRECTION_KIND, context, to=recipient.email, language=language)
 
     return mail.send_once(correction_key(comment.pk), CORRECTION_KIND, recipient, build)
+
+
+# A route drafted from diagnostics ------------------------------------------------------------
+
+DRAFT_KIND = "route_draft"
+
+
+def draft_key(route_pk, result_pk, user_pk) -> str:
+    return f"route-draft:{route_pk}:{result_pk}:{user_pk}"
+
+
+def route_draft_built(route, result, language=None):
+    """A draft was written from ``result``: tell the teacher and the curator once this
+    commits (each once per draft and result)."""
+    mail.enqueue_on_commit("notify_route_draft", route.pk, result.pk, language)
+
+
+def draft_recipients(route):
+    """(user, is the teacher) for the teacher and the teacher's current curator who are active
+    and have an e-mail address."""
+    people = []
+    teacher_user = route.teacher.user
+    if teacher_user.is_active and teacher_user.email:
+        people.append((teacher_user, True))
+    assignment = (
+        CuratorAssignment.objects.filter(teacher_id=route.teacher_id, ended_at__isnull=True)
+        .select_related("curator")
+        .first()
+    )
+    curator = assignment.curator if assignment else route.curator
+    if curator is not None and curator.is_active and curator.email and curator != teacher_user:
+        people.append((curator, False))
+    return people
+
+
+def send_route_draft(route_pk, result_pk, language=None) -> int:
+    """E-mail the teacher and the curator that the route was drafted from the diagnostics
+    ``result_pk``; returns how many e-mails were sent now. A route that is no longer a draft
+    of that result is not announced."""
+    from wagtail_iom.routes.models import Route, RouteStatus
+
+    route = (
+        Route.objects.select_related("teacher__user", "source_diagnostic", "curator")
+        .filter(pk=route_pk, source_diagnostic_id=result_pk, status=RouteStatus.DEVELOPMENT)
+        .first()
+    )
+    if route is None:
+        return 0
+    sent = 0
+    for user, is_teacher in draft_recipients(route):
+
+        def build(user=user, is_teacher=is_teacher):
+            if is_teacher:
+                url = mail.absolute_url(sites.base_url(), "wagtail_iom:cabinet_route", route.pk)
+            else:
+                url = _route_admin_url(route)
+            context = {
+                "name": user.get_full_name() or user.get_username(),
+                "is_teacher": is_teacher,
+                "route": route,
+                "teacher": route.teacher,
+                "result": route.source_diagnostic,
+                "route_url": url,
+                "site_name": sites.site_name(),
+            }
+            return mail.render(DRAFT_KIND, context, to=user.email, language=language)
+
+        if mail.send_once(draft_key(route.pk, result_pk, user.pk), DRAFT_KIND, user, build):
+            sent += 1
+    return sent

@@ -56,6 +56,13 @@ class RouteKind(models.TextChoices):
     MENTORING = "mentoring", _("Mentoring programme")
 
 
+class RouteSource(models.TextChoices):
+    """How a route came about, so that reports count routes by source."""
+
+    MANUAL = "manual", _("Created by staff")
+    DIAGNOSTICS = "diagnostics", _("Drafted from diagnostics")
+
+
 class Route(RevisionMixin, index.Indexed, ClusterableModel):
     teacher = models.ForeignKey(
         "wagtail_iom.TeacherProfile",
@@ -119,6 +126,31 @@ class Route(RevisionMixin, index.Indexed, ClusterableModel):
         _("competencies and request"), default=dict, blank=True, editable=False
     )
     snapshot_taken_at = models.DateTimeField(_("taken at"), null=True, blank=True, editable=False)
+
+    # Automatic drafts (routes/drafts.py): the diagnostics result a draft was built from, and
+    # what the draft wrote (a new draft run replaces its own steps and keeps those added by
+    # hand).
+    source = models.CharField(
+        _("source"),
+        max_length=16,
+        choices=RouteSource.choices,
+        default=RouteSource.MANUAL,
+        editable=False,
+    )
+    source_diagnostic = models.ForeignKey(
+        "wagtail_iom.DiagnosticResult",
+        verbose_name=_("diagnostics result"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="routes",
+        editable=False,
+    )
+    # {"step_ids": [...], "digest": "..."}: the steps the draft suggested and a digest of what
+    # it wrote, so that a run with nothing new changes nothing.
+    draft_state = models.JSONField(
+        _("state of the automatic draft"), default=dict, blank=True, editable=False
+    )
 
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(

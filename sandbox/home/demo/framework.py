@@ -190,3 +190,71 @@ def fill_from_professional_standard():
             competency.save(update_fields=changed)
             filled += 1
     return filled
+
+
+# Route drafts from diagnostics (routes/drafts.py): the goal and task of a deficit, and the
+# self-education suggested when no event covers it. Placeholders: directory/draft_templates.py.
+GOAL_TEMPLATE = "Преодолеть профессиональный дефицит по компетенции «{competency}» ({score} %)."
+TASK_TEMPLATE = (
+    "Освоить «{competency}»: повысить результат диагностики с {score} % до {threshold} % и выше."
+)
+SELF_EDUCATION = {
+    "SUBJ-1": "Изучить ФГОС и федеральную рабочую программу по предмету, составить конспект "
+    "трудных тем курса",
+    "SUBJ-2": "Разобрать задания олимпиад школьного и муниципального этапов по предмету, "
+    "подготовить подборку для внеурочных занятий",
+    "SUBJ-3": "Изучить демоверсии ВПР, ОГЭ и ЕГЭ по предмету и критерии оценивания, "
+    "провести пробную проверку работ",
+    "META-1": "Изучить методические рекомендации по формированию УУД, разработать "
+    "технологическую карту урока с метапредметными результатами",
+    "META-2": "Изучить материалы по функциональной грамотности (банк заданий ФИПИ), "
+    "включить задания в три урока",
+    "METH-1": "Изучить описание одной современной педагогической технологии и провести "
+    "открытый урок с её применением",
+    "METH-2": "Сопоставить свою рабочую программу с федеральной, внести изменения и "
+    "обсудить их на заседании методического объединения",
+    "METH-3": "Изучить приёмы проектной и исследовательской деятельности, спланировать "
+    "учебный проект с классом",
+    "PSY-1": "Изучить возрастные особенности обучающихся своих классов, провести "
+    "педагогическое наблюдение и описать его результаты",
+    "PSY-2": "Изучить приёмы учебной мотивации и управления классом, посетить два урока "
+    "коллег и проанализировать их",
+    "COMM-1": "Изучить формы взаимодействия с родителями, провести родительское собрание "
+    "в интерактивной форме",
+    "COMM-2": "Изучить основы медиации в школе, разобрать с психологом два случая "
+    "конфликтных ситуаций",
+    "DIG-1": "Пройти самостоятельно курс по цифровым образовательным ресурсам (ФГИС «Моя "
+    "школа»), разработать урок с их использованием",
+    "DIG-2": "Изучить правила безопасного поведения в сети и цифрового этикета, провести "
+    "классный час для обучающихся",
+    "INCL-1": "Изучить адаптированные образовательные программы и рекомендации ПМПК, "
+    "разработать индивидуальный маршрут для одного обучающегося",
+    "INCL-2": "Изучить технологии работы с одарёнными и социально уязвимыми детьми, "
+    "подобрать дифференцированные задания к теме",
+    "UPBR-1": "Изучить рабочую программу воспитания школы, разработать сценарий "
+    "воспитательного мероприятия с учётом особенностей класса",
+    "UPBR-2": "Провести анализ атмосферы в классе (социометрия), обсудить результаты с "
+    "психологом и классным руководителем",
+}
+
+
+def fill_route_draft_texts():
+    """Fill the route draft templates and recommendations the demo framework's competencies
+    lack (those an editor wrote stay). Returns how many competencies were filled."""
+    filled = 0
+    for competency in Competency.objects.all():
+        changed = []
+        if not competency.route_goal_template:
+            competency.route_goal_template = GOAL_TEMPLATE
+            changed.append("route_goal_template")
+        if not competency.route_task_template:
+            competency.route_task_template = TASK_TEMPLATE
+            changed.append("route_task_template")
+        recommendation = SELF_EDUCATION.get(competency.code)
+        if recommendation and not competency.self_education_recommendation:
+            competency.self_education_recommendation = recommendation
+            changed.append("self_education_recommendation")
+        if changed:
+            competency.save(update_fields=changed)
+            filled += 1
+    return filled

@@ -40,6 +40,7 @@ class Command(BaseCommand):
         with translation.override(settings.LANGUAGE_CODE):
             load_default_framework(CompetencyGroup, Competency)
         framework.fill_from_professional_standard()
+        framework.fill_route_draft_texts()
         counts = directory.build_directory(options["schools_per_municipality"])
         home = site.build_site(options["host"], options["port"])
         resource_map = events.build_resource_map(home)
