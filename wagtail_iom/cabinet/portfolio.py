@@ -31,6 +31,7 @@ from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from wagtail_iom.attendance import services as attendance_service
 from wagtail_iom.attendance.certificates import certificate_number
@@ -375,7 +376,7 @@ def portfolio_document(data: Portfolio) -> RouteDocument:
                 Table(
                     key="certificates",
                     caption=_("Certificates of participation in the attended events"),
-                    columns=[_("Number"), _("Event")],
+                    columns=[pgettext("certificate", "Number"), _("Event")],
                     rows=[Row([c.number, c.item.event.title]) for c in data.certificates],
                     widths=[30, 70],
                     empty_text=_("No certificates yet."),
