@@ -154,7 +154,11 @@ class RouteIndexView(ListingMixin, access_log.ExportLoggedMixin, snippet_views.I
     def get_base_queryset(self):
         # The roadmap and the snapshots are the large columns: a listing never needs them.
         return visible_routes(self.request.user).defer(
-            "roadmap", "profile_snapshot", "diagnostics_snapshot", "reflection"
+            "roadmap",
+            "profile_snapshot",
+            "diagnostics_snapshot",
+            "reflection",
+            "curator_reflection",
         )
 
     def search_queryset(self, queryset):
