@@ -40,6 +40,8 @@ urlpatterns = [
         cabinet_attendance.certificate,
         name="certificate",
     ),
+    path("cabinet/portfolio/", cabinet.portfolio, name="cabinet_portfolio"),
+    path("cabinet/portfolio/pdf/", cabinet.portfolio_pdf, name="cabinet_portfolio_pdf"),
     path("cabinet/calendar/", cabinet.calendar_settings, name="cabinet_calendar"),
     path("cabinet/my-data/", privacy.my_data, name="cabinet_my_data"),
     path(

@@ -28,12 +28,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from wagtail_iom.cabinet import overview as cabinet_service
 from wagtail_iom.cabinet import personal_calendar as service
+from wagtail_iom.cabinet import portfolio as portfolio_service
 from wagtail_iom.core import access, sites
 from wagtail_iom.core.http import next_url, teacher_required
 from wagtail_iom.events import signup
 from wagtail_iom.events.calendar import CONTENT_TYPE, webcal
 from wagtail_iom.events.emails import NotificationKind, registration_changed
 from wagtail_iom.events.models import EventPage
+from wagtail_iom.routes import documents
 
 TEMPLATES = "wagtail_iom/cabinet/"
 
@@ -58,6 +60,32 @@ def registrations(request):
     context = cabinet_service.registrations_overview(request.user)
     context["cabinet_section"] = "registrations"
     return TemplateResponse(request, TEMPLATES + "registrations.html", context)
+
+
+@teacher_required
+@require_http_methods(["GET", "HEAD"])
+def portfolio(request):
+    """The teacher's portfolio: completed routes with both reflections, the evidence of
+    completed steps, the certificates and the attended events (cabinet/portfolio.py)."""
+    data = portfolio_service.portfolio(request.user)
+    context = {"cabinet_section": "portfolio", "portfolio": data}
+    return TemplateResponse(request, TEMPLATES + "portfolio.html", context)
+
+
+@teacher_required
+@require_http_methods(["GET", "HEAD"])
+def portfolio_pdf(request):
+    """The same portfolio as a PDF, made like the printed routes. Where PDF files cannot be
+    made (no WeasyPrint), back to the portfolio page with the reason."""
+    data = portfolio_service.portfolio(request.user)
+    try:
+        pdf = documents.render_pdf(portfolio_service.portfolio_document(data))
+    except documents.DocumentUnavailable as exc:
+        messages.error(request, str(exc))
+        return redirect("wagtail_iom:cabinet_portfolio")
+    response = HttpResponse(pdf, content_type=documents.CONTENT_TYPES["pdf"])
+    response["Content-Disposition"] = content_disposition_header(True, data.filename)
+    return response
 
 
 @teacher_required

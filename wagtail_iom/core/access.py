@@ -350,6 +350,15 @@ def can_write_recommendations(user, route) -> bool:
     return route.teacher.municipality_id in municipalities
 
 
+def can_write_curator_reflection(user, route) -> bool:
+    """The curator's reflection on a route (stage 4) is written by the tutor / curator who
+    accompanies the teacher (000 §4.5: «педагогом и закрепленным за ним тьютором /
+    куратором»): the teacher's current curator, and the centre head, as for editing the route.
+    Municipal methodists and school heads read it. Not while the route is frozen; the route's
+    status is checked by :mod:`wagtail_iom.routes.reflection`."""
+    return can_edit_route(user, route)
+
+
 def can_approve_route(user, route) -> bool:
     """The head of the teacher's school (or the centre head) approves a route."""
     if not (user and user.is_active and user.has_perm("wagtail_iom.approve_route")):

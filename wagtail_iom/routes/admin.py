@@ -68,6 +68,7 @@ from wagtail_iom.people import access_log
 from wagtail_iom.people.forms import SchoolChoiceField
 from wagtail_iom.people.widgets import AdminTeacherChooser
 from wagtail_iom.routes import builder as route_builder
+from wagtail_iom.routes import reflection as curator_reflection
 from wagtail_iom.routes.blocks import RouteStage
 from wagtail_iom.routes.models import (
     Route,
@@ -176,7 +177,11 @@ class RouteIndexView(ListingMixin, access_log.ExportLoggedMixin, snippet_views.I
     def get_base_queryset(self):
         # The roadmap and the snapshots are the large columns: a listing never needs them.
         return visible_routes(self.request.user).defer(
-            "roadmap", "profile_snapshot", "diagnostics_snapshot", "reflection"
+            "roadmap",
+            "profile_snapshot",
+            "diagnostics_snapshot",
+            "reflection",
+            "curator_reflection",
         )
 
     def search_queryset(self, queryset):
@@ -298,6 +303,32 @@ class SnapshotPanel(Panel):
             return context
 
 
+class CuratorReflectionPanel(Panel):
+    """The curator's reflection (stage 4) in the editor's "Recommendations and reflection"
+    tab: shown to everyone, written by those :func:`.reflection.can_write` lets. Its fields
+    belong to #iom-curator-reflection-form, outside the editor's form (see edit.html), so that
+    it is saved on its own, with who wrote it and when."""
+
+    class BoundPanel(Panel.BoundPanel):
+        template_name = TEMPLATES + "includes/curator_reflection.html"
+
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            route = self.instance
+            context.update(curator_reflection_context(self.request.user, route))
+            return context
+
+
+def curator_reflection_context(user, route):
+    return {
+        "route": route,
+        "route_urls": route_urls(route),
+        "can_write_curator_reflection": curator_reflection.can_write(user, route),
+        "curator_reflection_statuses": curator_reflection.status_allows(route),
+        "curator_reflection_max_length": curator_reflection.CURATOR_REFLECTION_MAX_LENGTH,
+    }
+
+
 def route_edit_handler():
     return TabbedInterface(
         [
@@ -328,6 +359,7 @@ def route_edit_handler():
                         heading=_("Recommendations"),
                     ),
                     FieldPanel("reflection", read_only=True),
+                    CuratorReflectionPanel(heading=_("Reflection of the curator")),
                 ],
                 heading=_("Recommendations and reflection"),
             ),
@@ -365,6 +397,7 @@ def route_urls(route):
         "add_step": reverse(viewset.get_url_name("add_step"), args=[pk]),
         "comment": reverse(viewset.get_url_name("comment"), args=[pk]),
         "recommendations": reverse(viewset.get_url_name("recommendations"), args=[pk]),
+        "curator_reflection": reverse(viewset.get_url_name("curator_reflection"), args=[pk]),
     }
 
 
@@ -403,6 +436,7 @@ def route_context(request, route, *, with_suggestions=False, with_steps=False):
         # The curator writes section 4 in the editor; a methodist on the route's page.
         "can_write_recommendations": not can_change
         and access.can_write_recommendations(user, route),
+        **curator_reflection_context(user, route),
         "transitions": transition_buttons(route, user),
         "status_history": list(route.transitions.select_related("by")),
         "route_comments": list(route.comments.select_related("author")),
@@ -497,6 +531,8 @@ class RouteEditView(access_log.AccessLoggedMixin, VisibleRouteMixin, snippet_vie
                 )
             self.form.instance.status = current.status
             self.form.instance.reflection = current.reflection
+            for name in curator_reflection.FIELDS:
+                setattr(self.form.instance, name, getattr(current, name))
             # Options the teacher picked meanwhile stay picked.
             keep_teacher_choices(self.form.instance, current)
             return super().save_instance()
@@ -513,14 +549,15 @@ class RouteEditView(access_log.AccessLoggedMixin, VisibleRouteMixin, snippet_vie
 
 class RouteRevertView(RevisionsRevertMixin, RouteEditView):
     """Going back to an older version restores the content, never the workflow: the status, the
-    teacher, the curator and the teacher's reflection stay as they are now."""
+    teacher, the curator and both reflections stay as they are now."""
 
     view_name = "revisions_revert"
 
     def get_object(self, queryset=None):
         reverted = super().get_object(queryset)
         for name in (
-            "status", "teacher_id", "curator_id", "reflection", "created_by_id", "created_at"
+            "status", "teacher_id", "curator_id", "reflection", "created_by_id", "created_at",
+            "curator_reflection", "curator_reflection_by_id", "curator_reflection_at",
         ):  # fmt: skip
             setattr(reverted, name, getattr(self.live_object, name))
         return reverted
@@ -1091,6 +1128,38 @@ class RecommendationsView(RoutePostActionView):
         return self.back()
 
 
+class CuratorReflectionForm(forms.Form):
+    curator_reflection = forms.CharField(
+        label=_("Reflection of the curator"),
+        required=False,
+        max_length=curator_reflection.CURATOR_REFLECTION_MAX_LENGTH,
+        widget=forms.Textarea,
+    )
+
+
+class CuratorReflectionView(RoutePostActionView):
+    """The curator's reflection on the route (stage 4), from the route's editor or its page."""
+
+    def post(self, request, *args, **kwargs):
+        form = CuratorReflectionForm(request.POST)
+        if not form.is_valid():
+            messages.error(
+                request,
+                _("Write the reflection in at most %(count)d characters.")
+                % {"count": curator_reflection.CURATOR_REFLECTION_MAX_LENGTH},
+            )
+            return self.back()
+        try:
+            curator_reflection.save_curator_reflection(
+                self.route, form.cleaned_data["curator_reflection"], request.user
+            )
+        except RouteError as error:
+            messages.error(request, error.message)
+            return self.back()
+        messages.success(request, _("The reflection of the curator is saved."))
+        return self.back()
+
+
 class RouteTransitionLogFormatter(LogFormatter):
     label = _("Change the route's status")
 
@@ -1189,5 +1258,10 @@ class RouteViewSet(snippet_views.SnippetViewSet):
                 "recommendations/<iom_id:pk>/",
                 RecommendationsView.as_view(),
                 name="recommendations",
+            ),
+            path(
+                "curator-reflection/<iom_id:pk>/",
+                CuratorReflectionView.as_view(),
+                name="curator_reflection",
             ),
         ]

@@ -118,6 +118,23 @@ class Route(RevisionMixin, index.Indexed, ClusterableModel):
 
     # Stage 4: the teacher's reflection, written in the cabinet.
     reflection = models.TextField(_("reflection"), blank=True)
+    # Stage 4 too: the curator's (tutor's) reflection on the route (000 §4.5: the
+    # effectiveness is analysed by the teacher and by the tutor / curator), written in the
+    # admin through routes/reflection.py; who wrote it and when are kept with it.
+    curator_reflection = models.TextField(_("reflection of the curator"), blank=True,
+                                          editable=False)  # fmt: skip
+    curator_reflection_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reflection of the curator written by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    curator_reflection_at = models.DateTimeField(
+        _("reflection of the curator written at"), null=True, blank=True, editable=False
+    )
 
     # Sections 1 and 2 as they were when taken (see the module's documentation).
     profile_snapshot = models.JSONField(_("general information"), default=dict, blank=True,

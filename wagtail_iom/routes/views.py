@@ -42,7 +42,10 @@ TEMPLATES = "wagtail_iom/cabinet/"
 
 def _own_route(request, pk):
     return get_object_or_404(
-        access.own_routes(request.user).select_related("teacher", "curator"), pk=pk
+        access.own_routes(request.user).select_related(
+            "teacher", "curator", "curator_reflection_by"
+        ),
+        pk=pk,
     )
 
 

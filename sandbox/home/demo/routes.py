@@ -43,6 +43,14 @@ COMMENTS = {
     "audited": "Маршрут выполнен, результаты подтверждены на заседании ММС.",
 }
 
+REFLECTIONS = {
+    "teacher": "Освоила приёмы формирующего оценивания и применяю их на уроках в 7-х классах; "
+    "комплект заданий в формате PISA представлен на заседании методического объединения.",
+    "curator": "Цель маршрута достигнута: педагог уверенно применяет формирующее оценивание, "
+    "предметные результаты класса выросли. Рекомендовано участие в конкурсе «Педагог года» и "
+    "подготовка к аттестации на высшую категорию.",
+}
+
 
 def _stage(code, *steps):
     return {"type": "stage", "value": {"stage": code, "steps": list(steps)}}
@@ -209,8 +217,22 @@ def build_routes(profiles, people):
                 workflow.transition(
                     route, step, actor, comment=COMMENTS.get(step, ""), notify=False
                 )
+            if route.status in (RouteStatus.COMPLETED, RouteStatus.AUDITED):
+                _reflections(route)
         built.append(route)
     return built
+
+
+def _reflections(route):
+    """The reflexive stage of a completed route: the teacher's reflection and the curator's
+    (000 §4.5), as both would have written them before the audit."""
+    Route.objects.filter(pk=route.pk).update(
+        reflection=REFLECTIONS["teacher"],
+        curator_reflection=REFLECTIONS["curator"],
+        curator_reflection_by=route.curator,
+        curator_reflection_at=timezone.now(),
+    )
+    route.refresh_from_db()
 
 
 def _take_snapshot(route):

@@ -1143,6 +1143,10 @@ def _full(data) -> dict:
     ]
     if route.reflection.strip():
         map_blocks.append(Paragraph(_("Reflection of the teacher"), route.reflection))
+    if route.curator_reflection.strip():
+        map_blocks.append(
+            Paragraph(_("Reflection of the curator (tutor)"), route.curator_reflection)
+        )
     return {
         "title": _("Individual educational route of a teacher"),
         "subtitle": card.get("full_name", ""),
