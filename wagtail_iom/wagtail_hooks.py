@@ -333,3 +333,10 @@ def register_low_results_few_routes_menu_item():
     from wagtail_iom.reports.admin import low_results_few_routes_menu_item
 
     return low_results_few_routes_menu_item()
+
+
+@hooks.register("register_reports_menu_item")
+def register_routes_by_source_menu_item():
+    from wagtail_iom.reports.admin import routes_by_source_menu_item
+
+    return routes_by_source_menu_item()

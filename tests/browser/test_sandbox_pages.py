@@ -114,6 +114,7 @@ def test_the_routes_by_status_report(page, demo_site, screenshot):
         ("Посещаемость мероприятий", "admin-report-attendance-by-event"),
         ("Покрытие дефицитов", "admin-report-deficit-coverage"),
         ("Низкие результаты и мало маршрутов", "admin-report-low-results-few-routes"),
+        ("Маршруты по источникам", "admin-report-routes-by-source"),
     ):
         page.goto(demo_site.url + "/admin/")
         page.get_by_role("button", name=re.compile("Отч[её]ты")).click()

@@ -15,6 +15,7 @@ from wagtail_iom.reports.filters import (
     AttendanceByEventFilterSet,
     DeficitCoverageFilterSet,
     LowResultsFewRoutesFilterSet,
+    RoutesBySourceFilterSet,
     RoutesByStatusFilterSet,
     TeacherCoverageFilterSet,
 )
@@ -243,6 +244,26 @@ class RoutesByStatusView(IomReportView):
         return context
 
 
+class RoutesBySourceView(RoutesByStatusView):
+    """Routes by municipality (or school) × source: created by staff or drafted from
+    diagnostics."""
+
+    page_title = _("Routes by source")
+    template_name = "wagtail_iom/admin/reports/routes_by_source.html"
+    results_template_name = "wagtail_iom/admin/reports/routes_by_source_results.html"
+    filterset_class = RoutesBySourceFilterSet
+    index_url_name = f"{URL_NAMESPACE}:routes_by_source"
+    index_results_url_name = f"{URL_NAMESPACE}:routes_by_source_results"
+    export_filename = "routes-by-source"
+
+    def build_report(self, options):
+        return services.routes_by_source(self.scope, **options)
+
+    @cached_property
+    def list_export(self):
+        return ["name", *(f"group:{group.key}" for group in services.source_groups())]
+
+
 def urlpatterns():
     return [
         path("routes-by-status/", RoutesByStatusView.as_view(), name="routes_by_status"),
@@ -250,6 +271,12 @@ def urlpatterns():
             "routes-by-status/results/",
             RoutesByStatusView.as_view(results_only=True),
             name="routes_by_status_results",
+        ),
+        path("routes-by-source/", RoutesBySourceView.as_view(), name="routes_by_source"),
+        path(
+            "routes-by-source/results/",
+            RoutesBySourceView.as_view(results_only=True),
+            name="routes_by_source_results",
         ),
         path("teacher-coverage/", TeacherCoverageView.as_view(), name="teacher_coverage"),
         path(
@@ -339,4 +366,15 @@ def low_results_few_routes_menu_item():
         name="iom-low-results-few-routes",
         icon_name="table",
         order=914,
+    )
+
+
+def routes_by_source_menu_item():
+    """*Reports → Routes by source*, for those who may read reports."""
+    return ReportsMenuItem(
+        _("Routes by source"),
+        reverse(f"{URL_NAMESPACE}:routes_by_source"),
+        name="iom-routes-by-source",
+        icon_name="table",
+        order=915,
     )

@@ -16,6 +16,7 @@ from wagtail_iom.reports.filters import (
     AttendanceByEventFilterSet,
     DeficitCoverageFilterSet,
     LowResultsFewRoutesFilterSet,
+    RoutesBySourceFilterSet,
     RoutesByStatusFilterSet,
     TeacherCoverageFilterSet,
 )
@@ -185,3 +186,21 @@ class LowResultsFewRoutes(ReportCommand):
         if not filters.is_valid():
             raise CommandError(errors_text(filters.form))
         return services.low_results_few_routes(scope, **filters.report_options())
+
+
+@register("routes-by-source")
+class RoutesBySource(RoutesByStatus):
+    help = (
+        "Routes per municipality (or school) and source: created by staff or drafted from "
+        "diagnostics."
+    )
+    filterset_class = RoutesBySourceFilterSet
+    service = staticmethod(services.routes_by_source)
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--group-by", default=services.GROUP_BY_MUNICIPALITY, help="municipality or school"
+        )
+        parser.add_argument("--created-from", help="YYYY-MM-DD")
+        parser.add_argument("--created-to", help="YYYY-MM-DD")
+        ReportCommand.add_arguments(self, parser)

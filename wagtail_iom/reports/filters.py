@@ -222,3 +222,16 @@ class LowResultsFewRoutesFilterSet(WagtailFilterSet):
             "routes_per_teacher_below": data.get("routes_per_teacher_below"),
             "flagged_only": bool(data.get("flagged_only")),
         }
+
+
+class RoutesBySourceFilterSet(RoutesByStatusFilterSet):
+    """The options of *Routes by status* but the date: a route's source does not change."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.filters["as_of"]
+
+    def report_options(self):
+        options = super().report_options()
+        del options["as_of"]
+        return options

@@ -35,7 +35,7 @@ from wagtail_iom.events.models import (
 )
 from wagtail_iom.people.models import TeacherProfile
 from wagtail_iom.routes.builder import suggestible_events
-from wagtail_iom.routes.models import Route, RouteTransition
+from wagtail_iom.routes.models import Route, RouteSource, RouteTransition
 
 GROUP_BY_MUNICIPALITY = "municipality"
 GROUP_BY_SCHOOL = "school"
@@ -141,7 +141,30 @@ def routes_by_status(
     scope = scope or ReportScope(region=True)
     as_of = as_of or timezone.localdate()
     groups = status_groups()
+    routes = _routes_in(scope, municipality, created_from, created_to)
+    aggregates = {
+        f"group_{index}": Count("pk", filter=Q(status_as_of__in=group.statuses))
+        for index, group in enumerate(groups)
+    }
+    rows, totals = _rows_per_place(
+        status_as_of(routes, as_of), aggregates, scope, group_by, municipality
+    )
+    heading = dict(GROUP_BY_CHOICES)[group_by]
+    return Report(
+        groups=groups,
+        rows=rows,
+        totals=totals,
+        as_of=as_of,
+        created_from=created_from,
+        created_to=created_to,
+        group_by=group_by,
+        headings=[str(heading), *(group.label for group in groups)],
+    )
 
+
+def _routes_in(scope, municipality, created_from, created_to):
+    """The routes of the teachers in ``scope`` (of one ``municipality``), created within
+    ``created_from``–``created_to`` (both days included)."""
     routes = Route.objects.all()
     if not scope.region:
         routes = routes.filter(
@@ -153,16 +176,19 @@ def routes_by_status(
         routes = routes.filter(created_at__gte=start_of_day(created_from))
     if created_to:
         routes = routes.filter(created_at__lt=start_of_day(created_to + datetime.timedelta(days=1)))
-    key = f"teacher__{group_by}"
-    aggregates = {
-        f"group_{index}": Count("pk", filter=Q(status_as_of__in=group.statuses))
-        for index, group in enumerate(groups)
-    }
-    counted = {
-        values.pop(key): [values[f"group_{index}"] for index in range(len(groups))]
-        for values in status_as_of(routes, as_of).order_by().values(key).annotate(**aggregates)
-    }
+    return routes
 
+
+def _rows_per_place(routes, aggregates, scope, group_by, municipality):
+    """A :class:`Row` per place of the scope (zeros included) with the counts of
+    ``aggregates`` (``group_0``, ``group_1``…) over ``routes``, a "Not specified" row for the
+    routes whose teacher has no place, and the totals row."""
+    key = f"teacher__{group_by}"
+    size = len(aggregates)
+    counted = {
+        values.pop(key): [values[f"group_{index}"] for index in range(size)]
+        for values in routes.order_by().values(key).annotate(**aggregates)
+    }
     places = _places(scope, group_by, municipality)
     missing = set(counted) - {place.pk for place in places} - {None}
     if missing:
@@ -170,7 +196,7 @@ def routes_by_status(
         # counted, so their places are shown too.
         places += list(_place_model(group_by).objects.filter(pk__in=missing))
         places.sort(key=lambda place: _place_name(place).casefold())
-    zeros = [0] * len(groups)
+    zeros = [0] * size
     rows = [
         Row(name=_place_name(place), counts=list(counted.get(place.pk, zeros)), place_id=place.pk)
         for place in places
@@ -180,15 +206,54 @@ def routes_by_status(
         rows.append(Row(name=str(_("Not specified")), counts=list(unspecified)))
     totals = Row(
         name=str(_("Total")),
-        counts=[sum(row.counts[index] for row in rows) for index in range(len(groups))],
+        counts=[sum(row.counts[index] for row in rows) for index in range(size)],
         is_total=True,
+    )
+    return rows, totals
+
+
+def source_groups() -> list[StatusGroup]:
+    """The columns of *Routes by source*: one per way a route comes about."""
+    return [
+        StatusGroup(key=value, label=str(label), statuses=())
+        for value, label in RouteSource.choices
+    ]
+
+
+def routes_by_source(
+    scope: ReportScope | None = None,
+    *,
+    created_from: datetime.date | None = None,
+    created_to: datetime.date | None = None,
+    group_by: str = GROUP_BY_MUNICIPALITY,
+    municipality: Municipality | None = None,
+) -> Report:
+    """Routes per place (``group_by``) and source (created by staff, drafted from diagnostics:
+    ``Route.source``), counting the routes created within ``created_from``–``created_to`` of
+    the teachers in ``scope``, as :func:`routes_by_status` counts them. Two queries (three when
+    a teacher's school lies outside the scope's municipalities), whatever the number of
+    routes."""
+    if group_by not in dict(GROUP_BY_CHOICES):
+        raise ValueError(f"Unknown grouping: {group_by!r}")
+    scope = scope or ReportScope(region=True)
+    groups = source_groups()
+    aggregates = {
+        f"group_{index}": Count("pk", filter=Q(source=group.key))
+        for index, group in enumerate(groups)
+    }
+    rows, totals = _rows_per_place(
+        _routes_in(scope, municipality, created_from, created_to),
+        aggregates,
+        scope,
+        group_by,
+        municipality,
     )
     heading = dict(GROUP_BY_CHOICES)[group_by]
     return Report(
         groups=groups,
         rows=rows,
         totals=totals,
-        as_of=as_of,
+        as_of=timezone.localdate(),
         created_from=created_from,
         created_to=created_to,
         group_by=group_by,
