@@ -340,3 +340,10 @@ def register_routes_by_source_menu_item():
     from wagtail_iom.reports.admin import routes_by_source_menu_item
 
     return routes_by_source_menu_item()
+
+
+@hooks.register("register_reports_menu_item")
+def register_indicators_menu_item():
+    from wagtail_iom.reports.admin import indicators_menu_item
+
+    return indicators_menu_item()

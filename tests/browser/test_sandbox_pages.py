@@ -115,6 +115,7 @@ def test_the_routes_by_status_report(page, demo_site, screenshot):
         ("Покрытие дефицитов", "admin-report-deficit-coverage"),
         ("Низкие результаты и мало маршрутов", "admin-report-low-results-few-routes"),
         ("Маршруты по источникам", "admin-report-routes-by-source"),
+        ("Показатели (004)", "admin-report-indicators"),
     ):
         page.goto(demo_site.url + "/admin/")
         page.get_by_role("button", name=re.compile("Отч[её]ты")).click()

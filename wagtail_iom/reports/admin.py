@@ -264,6 +264,21 @@ class RoutesBySourceView(RoutesByStatusView):
         return ["name", *(f"group:{group.key}" for group in services.source_groups())]
 
 
+class IndicatorsView(TeacherCoverageView):
+    """Seed 004's indicators per municipality (or school) and for the region."""
+
+    page_title = _("Indicators (004)")
+    template_name = "wagtail_iom/admin/reports/indicators.html"
+    results_template_name = "wagtail_iom/admin/reports/indicators_results.html"
+    index_url_name = f"{URL_NAMESPACE}:indicators"
+    index_results_url_name = f"{URL_NAMESPACE}:indicators_results"
+    export_filename = "indicators-004"
+    list_export = ["name", "teachers", "coverage", "completion", "presented", "presented_share"]
+
+    def build_report(self, options):
+        return services.indicators(self.scope, **options)
+
+
 def urlpatterns():
     return [
         path("routes-by-status/", RoutesByStatusView.as_view(), name="routes_by_status"),
@@ -277,6 +292,12 @@ def urlpatterns():
             "routes-by-source/results/",
             RoutesBySourceView.as_view(results_only=True),
             name="routes_by_source_results",
+        ),
+        path("indicators/", IndicatorsView.as_view(), name="indicators"),
+        path(
+            "indicators/results/",
+            IndicatorsView.as_view(results_only=True),
+            name="indicators_results",
         ),
         path("teacher-coverage/", TeacherCoverageView.as_view(), name="teacher_coverage"),
         path(
@@ -377,4 +398,15 @@ def routes_by_source_menu_item():
         name="iom-routes-by-source",
         icon_name="table",
         order=915,
+    )
+
+
+def indicators_menu_item():
+    """*Reports → Indicators (004)*, for those who may read reports."""
+    return ReportsMenuItem(
+        _("Indicators (004)"),
+        reverse(f"{URL_NAMESPACE}:indicators"),
+        name="iom-indicators",
+        icon_name="table",
+        order=916,
     )

@@ -204,3 +204,12 @@ class RoutesBySource(RoutesByStatus):
         parser.add_argument("--created-from", help="YYYY-MM-DD")
         parser.add_argument("--created-to", help="YYYY-MM-DD")
         ReportCommand.add_arguments(self, parser)
+
+
+@register("indicators")
+class Indicators(TeacherCoverage):
+    help = (
+        "Seed 004's indicators per municipality (or school) and for the region: teachers with "
+        "a route, routes carried out, teachers who presented the results, in per cent."
+    )
+    service = staticmethod(services.indicators)

@@ -1025,3 +1025,155 @@ def low_results_few_routes(
         routes_per_teacher_below=routes_per_teacher_below,
         headings=results_routes_headings(),
     )
+
+
+# Seed 004's indicators -----------------------------------------------------------------------
+
+
+@dataclass
+class IndicatorsRow:
+    """One place: seed 004's indicators that the data support: the share of teachers with a
+    route («доля педагогов, разработавших индивидуальную программу»), the share of routes
+    carried out, and the share of teachers who presented the results to the professional
+    community («доля педагогов, представивших результаты … педагогическому сообществу»)."""
+
+    name: str
+    teachers: int | None
+    with_route: int
+    routes: int
+    completed: int
+    presented: int
+    place_id: int | None = None
+    is_total: bool = False
+
+    @property
+    def coverage(self) -> float | None:
+        return share(self.with_route, self.teachers)
+
+    @property
+    def completion(self) -> float | None:
+        return share(self.completed, self.routes)
+
+    @property
+    def presented_share(self) -> float | None:
+        return share(self.presented, self.teachers)
+
+    def cells(self) -> list:
+        values = [
+            self.name,
+            self.teachers,
+            self.coverage,
+            self.completion,
+            self.presented,
+            self.presented_share,
+        ]
+        return ["" if value is None else value for value in values]
+
+
+@dataclass
+class IndicatorsReport:
+    rows: list[IndicatorsRow]
+    totals: IndicatorsRow
+    as_of: datetime.date
+    created_from: datetime.date | None = None
+    created_to: datetime.date | None = None
+    group_by: str = GROUP_BY_MUNICIPALITY
+    headings: list[str] = field(default_factory=list)
+
+    def table(self) -> list[list]:
+        return [self.headings] + [row.cells() for row in [*self.rows, self.totals]]
+
+    def chart_data(self):
+        """Each place's teachers as a bar: presented the results, with a route only, without a
+        route (when the number of teachers is known)."""
+        groups = [
+            StatusGroup("presented", str(_("Presented the results")), ()),
+            StatusGroup("with_route", str(_("With a route, not presented yet")), ()),
+            StatusGroup("without_route", str(_("Without a route")), ()),
+        ]
+        rows = [
+            Row(
+                name=row.name,
+                counts=[
+                    row.presented,
+                    max(row.with_route - row.presented, 0),
+                    max((row.teachers or 0) - row.with_route, 0),
+                ],
+            )
+            for row in self.rows
+        ]
+        return _ChartData(groups=groups, rows=rows)
+
+
+def indicators_headings(group_by: str) -> list[str]:
+    return [
+        str(dict(GROUP_BY_CHOICES)[group_by]),
+        str(_("Teachers")),
+        str(_("Teachers with a route, %")),
+        str(_("Routes carried out, %")),
+        str(_("Teachers who presented the results")),
+        str(_("Teachers who presented the results, %")),
+    ]
+
+
+def indicators(
+    scope: ReportScope | None = None,
+    *,
+    as_of: datetime.date | None = None,
+    created_from: datetime.date | None = None,
+    created_to: datetime.date | None = None,
+    group_by: str = GROUP_BY_MUNICIPALITY,
+    municipality: Municipality | None = None,
+) -> IndicatorsReport:
+    """Seed 004's indicators per school or municipality, and for the region in the totals row:
+    the share of teachers with a route and the share of routes carried out, as
+    :func:`teacher_coverage` counts them, and the share of teachers with a route whose results
+    they presented to the professional community by the end of ``as_of``
+    (``Route.results_presented_on``, marked by the curator with the reflection). One query more
+    than :func:`teacher_coverage`, whatever the numbers.
+    """
+    coverage = teacher_coverage(
+        scope,
+        as_of=as_of,
+        created_from=created_from,
+        created_to=created_to,
+        group_by=group_by,
+        municipality=municipality,
+    )
+    scope = scope or ReportScope(region=True)
+    key = f"teacher__{group_by}"
+    routes = _routes_in(scope, municipality, created_from, created_to).filter(
+        created_at__lt=start_of_day(coverage.as_of + datetime.timedelta(days=1)),
+        results_presented_on__lte=coverage.as_of,
+    )
+    presented = dict(
+        routes.exclude(results_presented_level="")
+        .order_by()
+        .values_list(key)
+        .annotate(Count("teacher", distinct=True))
+    )
+
+    def row(values: CoverageRow) -> IndicatorsRow:
+        return IndicatorsRow(
+            name=values.name,
+            teachers=values.teachers,
+            with_route=values.with_route,
+            routes=values.routes,
+            completed=values.completed,
+            presented=presented.get(values.place_id, 0) if not values.is_total else 0,
+            place_id=values.place_id,
+            is_total=values.is_total,
+        )
+
+    rows = [row(values) for values in coverage.rows]
+    totals = row(coverage.totals)
+    totals.presented = sum(item.presented for item in rows)
+    return IndicatorsReport(
+        rows=rows,
+        totals=totals,
+        as_of=coverage.as_of,
+        created_from=created_from,
+        created_to=created_to,
+        group_by=group_by,
+        headings=indicators_headings(group_by),
+    )

@@ -71,6 +71,7 @@ from wagtail_iom.routes import builder as route_builder
 from wagtail_iom.routes import reflection as curator_reflection
 from wagtail_iom.routes.blocks import RouteStage
 from wagtail_iom.routes.models import (
+    PresentationLevel,
     Route,
     RouteComment,
     RouteKind,
@@ -326,6 +327,7 @@ def curator_reflection_context(user, route):
         "can_write_curator_reflection": curator_reflection.can_write(user, route),
         "curator_reflection_statuses": curator_reflection.status_allows(route),
         "curator_reflection_max_length": curator_reflection.CURATOR_REFLECTION_MAX_LENGTH,
+        "presentation_levels": PresentationLevel.choices,
     }
 
 
@@ -531,7 +533,7 @@ class RouteEditView(access_log.AccessLoggedMixin, VisibleRouteMixin, snippet_vie
                 )
             self.form.instance.status = current.status
             self.form.instance.reflection = current.reflection
-            for name in curator_reflection.FIELDS:
+            for name in (*curator_reflection.FIELDS, *curator_reflection.PRESENTATION_FIELDS):
                 setattr(self.form.instance, name, getattr(current, name))
             # Options the teacher picked meanwhile stay picked.
             keep_teacher_choices(self.form.instance, current)
@@ -549,7 +551,7 @@ class RouteEditView(access_log.AccessLoggedMixin, VisibleRouteMixin, snippet_vie
 
 class RouteRevertView(RevisionsRevertMixin, RouteEditView):
     """Going back to an older version restores the content, never the workflow: the status, the
-    teacher, the curator and both reflections stay as they are now."""
+    teacher, the curator, both reflections and the presentation mark stay as they are now."""
 
     view_name = "revisions_revert"
 
@@ -558,6 +560,7 @@ class RouteRevertView(RevisionsRevertMixin, RouteEditView):
         for name in (
             "status", "teacher_id", "curator_id", "reflection", "created_by_id", "created_at",
             "curator_reflection", "curator_reflection_by_id", "curator_reflection_at",
+            *curator_reflection.PRESENTATION_FIELDS,
         ):  # fmt: skip
             setattr(reverted, name, getattr(self.live_object, name))
         return reverted
@@ -1135,6 +1138,14 @@ class CuratorReflectionForm(forms.Form):
         max_length=curator_reflection.CURATOR_REFLECTION_MAX_LENGTH,
         widget=forms.Textarea,
     )
+    # The presentation mark is sent by the route's page and the editor's tab alike; a form
+    # without it (an older page) leaves the mark as it is.
+    results_presented_level = forms.ChoiceField(
+        label=_("Results presented to the community at the level"),
+        choices=[("", "—"), *PresentationLevel.choices],
+        required=False,
+    )
+    results_presented_on = forms.DateField(label=_("Results presented on"), required=False)
 
 
 class CuratorReflectionView(RoutePostActionView):
@@ -1143,15 +1154,19 @@ class CuratorReflectionView(RoutePostActionView):
     def post(self, request, *args, **kwargs):
         form = CuratorReflectionForm(request.POST)
         if not form.is_valid():
-            messages.error(
-                request,
-                _("Write the reflection in at most %(count)d characters.")
-                % {"count": curator_reflection.CURATOR_REFLECTION_MAX_LENGTH},
-            )
+            for field, errors in form.errors.items():
+                label = form.fields[field].label if field in form.fields else ""
+                messages.error(request, f"{label}: {' '.join(errors)}" if label else errors[0])
             return self.back()
+        presentation = {}
+        if "results_presented_level" in request.POST:
+            presentation = {
+                "presented_level": form.cleaned_data["results_presented_level"],
+                "presented_on": form.cleaned_data["results_presented_on"],
+            }
         try:
             curator_reflection.save_curator_reflection(
-                self.route, form.cleaned_data["curator_reflection"], request.user
+                self.route, form.cleaned_data["curator_reflection"], request.user, **presentation
             )
         except RouteError as error:
             messages.error(request, error.message)

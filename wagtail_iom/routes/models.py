@@ -63,6 +63,17 @@ class RouteSource(models.TextChoices):
     DIAGNOSTICS = "diagnostics", _("Drafted from diagnostics")
 
 
+class PresentationLevel(models.TextChoices):
+    """Where the teacher presented the results of the route to the professional community
+    (seed 004: «представивших результаты … педагогическому сообществу на разных уровнях
+    (школьный и т.д.)»)."""
+
+    SCHOOL = "school", pgettext_lazy("presentation level", "School")
+    MUNICIPAL = "municipal", pgettext_lazy("presentation level", "Municipal")
+    REGIONAL = "regional", pgettext_lazy("presentation level", "Regional")
+    FEDERAL = "federal", pgettext_lazy("presentation level", "Federal")
+
+
 class Route(RevisionMixin, index.Indexed, ClusterableModel):
     teacher = models.ForeignKey(
         "wagtail_iom.TeacherProfile",
@@ -134,6 +145,19 @@ class Route(RevisionMixin, index.Indexed, ClusterableModel):
     )
     curator_reflection_at = models.DateTimeField(
         _("reflection of the curator written at"), null=True, blank=True, editable=False
+    )
+    # Seed 004's indicator: the teacher presented the route's results to the professional
+    # community, at a level, on a date; marked by the curator with the reflection
+    # (routes/reflection.py).
+    results_presented_level = models.CharField(
+        _("results presented to the community at the level"),
+        max_length=16,
+        choices=PresentationLevel.choices,
+        blank=True,
+        editable=False,
+    )
+    results_presented_on = models.DateField(
+        _("results presented on"), null=True, blank=True, editable=False
     )
 
     # Sections 1 and 2 as they were when taken (see the module's documentation).

@@ -9,16 +9,23 @@ admin, on the route's page, with :func:`save_curator_reflection`. Who may is dec
 implementation or completed (the reflection is on what was done, and the audit closes it, as it
 closes the teacher's). Who wrote it and when are kept with the text; the teacher reads it on the
 route's page, and the full printed document has it beside the teacher's.
+
+With the reflection the curator marks whether the teacher presented the route's results to the
+professional community, at which level and when (seed 004's indicator «доля педагогов,
+представивших результаты … педагогическому сообществу на разных уровнях»), which the reports
+count (*Teacher coverage*).
 """
 
 from __future__ import annotations
+
+import datetime
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from wagtail_iom.core import access
-from wagtail_iom.routes.models import Route, RouteStatus
+from wagtail_iom.routes.models import PresentationLevel, Route, RouteStatus
 from wagtail_iom.routes.services import RouteError
 
 #: The statuses in which the curator writes the reflection: while the route is carried out and
@@ -27,6 +34,10 @@ CURATOR_REFLECTION_STATUSES = (RouteStatus.IMPLEMENTATION, RouteStatus.COMPLETED
 CURATOR_REFLECTION_MAX_LENGTH = 10000
 
 FIELDS = ("curator_reflection", "curator_reflection_by", "curator_reflection_at")
+PRESENTATION_FIELDS = ("results_presented_level", "results_presented_on")
+
+#: "Leave the presentation mark as it is" (the reflection is saved alone).
+UNCHANGED = object()
 
 
 def status_allows(route) -> bool:
@@ -64,12 +75,38 @@ def _refusal(route, user):
     return None
 
 
-def save_curator_reflection(route, text, user) -> Route:
-    """Save the curator's reflection on ``route`` as ``user``; an empty text clears it.
+def check_presentation(route, level, on) -> None:
+    """Refuse a presentation mark that cannot be: a level without a date or the other way
+    round, an unknown level, a date in the future or before the route started."""
+    if bool(level) != bool(on):
+        raise RouteError(
+            "presentation_incomplete",
+            _("Give both the level and the date of the presentation, or neither."),
+        )
+    if level and level not in PresentationLevel.values:
+        raise RouteError("presentation_level", _("Choose the level of the presentation."))
+    if on and on > timezone.localdate():
+        raise RouteError(
+            "presentation_future", _("The date of the presentation cannot be in the future.")
+        )
+    if on and route.starts_on and on < route.starts_on:
+        raise RouteError(
+            "presentation_early",
+            _("The results are presented after the route starts (%(date)s).")
+            % {"date": f"{route.starts_on:%d.%m.%Y}"},
+        )
 
-    Refused with :class:`~wagtail_iom.routes.services.RouteError` (``too_long``, ``frozen``,
-    ``forbidden``, ``status``), and then nothing changes. The route's row is locked, so that a
-    status change made meanwhile (the audit) is seen.
+
+def save_curator_reflection(
+    route, text, user, *, presented_level=UNCHANGED, presented_on: datetime.date | None = None
+) -> Route:
+    """Save the curator's reflection on ``route`` as ``user``; an empty text clears it. With
+    ``presented_level`` ("" clears it, with ``presented_on``), also the mark that the teacher
+    presented the route's results to the professional community.
+
+    Refused with :class:`~wagtail_iom.routes.services.RouteError` (``too_long``,
+    ``presentation_*``, ``frozen``, ``forbidden``, ``status``), and then nothing changes. The
+    route's row is locked, so that a status change made meanwhile (the audit) is seen.
     """
     text = (text or "").strip()
     if len(text) > CURATOR_REFLECTION_MAX_LENGTH:
@@ -78,15 +115,22 @@ def save_curator_reflection(route, text, user) -> Route:
             _("Write the reflection in at most %(count)d characters.")
             % {"count": CURATOR_REFLECTION_MAX_LENGTH},
         )
+    fields = list(FIELDS)
     with transaction.atomic():
         current = Route.objects.select_for_update().get(pk=route.pk)
         refusal = _refusal(current, user)
         if refusal is not None:
             raise refusal
+        if presented_level is not UNCHANGED:
+            presented_level = presented_level or ""
+            check_presentation(current, presented_level, presented_on)
+            current.results_presented_level = presented_level
+            current.results_presented_on = presented_on if presented_level else None
+            fields += PRESENTATION_FIELDS
         current.curator_reflection = text
         current.curator_reflection_by = user if text else None
         current.curator_reflection_at = timezone.now() if text else None
-        current.save(update_fields=[*FIELDS, "updated_at"])
-    for name in FIELDS:
+        current.save(update_fields=[*fields, "updated_at"])
+    for name in fields:
         setattr(route, name, getattr(current, name))
     return route
