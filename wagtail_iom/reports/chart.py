@@ -9,7 +9,8 @@ from dataclasses import dataclass
 # SVG user units; the SVG scales to its container through the viewBox.
 WIDTH = 960
 LABEL_WIDTH = 320
-# Row names longer than 44 characters end with "…" (stacked_bars.html); the table has them whole.
+# Row names longer than 40 characters end with "…" (stacked_bars.html), so that Cyrillic names,
+# wider than CHAR_WIDTH on average, fit the label's width; the table has them whole.
 #: The width of a character at the chart's 12-unit font, rounded up, to place the legend.
 CHAR_WIDTH = 7
 BAR_WIDTH = WIDTH - LABEL_WIDTH - 60

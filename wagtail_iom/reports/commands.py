@@ -180,7 +180,7 @@ class LowResultsFewRoutes(ReportCommand):
             name: options.get(name) or "" for name in ("score_below", "routes_per_teacher_below")
         }
         if options.get("flagged_only"):
-            data["flagged_only"] = "on"
+            data["flagged_only"] = "1"
         scope = ReportScope(region=True)
         filters = LowResultsFewRoutesFilterSet(data, scope=scope)
         if not filters.is_valid():

@@ -200,10 +200,11 @@ class LowResultsFewRoutesFilterSet(WagtailFilterSet):
         max_value=100,
         help_text=_("0.2 when left empty: one route per five teachers."),
     )
-    flagged_only = django_filters.BooleanFilter(
-        label=_("Flagged municipalities only"),
+    flagged_only = django_filters.ChoiceFilter(
+        label=_("Municipalities"),
+        choices=[("1", _("Flagged municipalities only"))],
+        empty_label=_("All"),
         method=keep,
-        widget=forms.CheckboxInput,
     )
 
     class Meta:
@@ -220,7 +221,7 @@ class LowResultsFewRoutesFilterSet(WagtailFilterSet):
         return {
             "score_below": data.get("score_below"),
             "routes_per_teacher_below": data.get("routes_per_teacher_below"),
-            "flagged_only": bool(data.get("flagged_only")),
+            "flagged_only": data.get("flagged_only") == "1",
         }
 
 
