@@ -76,10 +76,12 @@ def media(settings, tmp_path):
 
 
 def traces(text):
-    """The person's identifiers found in ``text``, as they are and as JSON escapes them."""
+    """The person's identifiers found in ``text``, as they are and as JSON escapes them, in any
+    case (PostgreSQL's search index keeps words in lower case)."""
     found = []
+    folded = text.casefold()
     for value in (LAST, FIRST, EMAIL, snils_digest(SNILS)):
-        if value in text or json.dumps(value)[1:-1] in text:
+        if value.casefold() in folded or json.dumps(value)[1:-1].casefold() in folded:
             found.append(value)
     return found
 

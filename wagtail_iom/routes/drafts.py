@@ -258,7 +258,7 @@ def draft_for(result, by_user=None, language=None, now=None) -> DraftOutcome:
     teacher_id = result.teacher_id
     with transaction.atomic():
         teacher = (
-            TeacherProfile.objects.select_for_update()
+            TeacherProfile.objects.select_for_update(of=("self",))
             .select_related("municipality", "user")
             .filter(pk=teacher_id)
             .first()
