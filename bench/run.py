@@ -120,7 +120,49 @@ def build_scenarios(client, size, dataset=None, visitor=None):
         scenarios += event_scenarios(visitor or client, dataset["events"])
     if dataset and dataset.get("routes"):
         scenarios += route_scenarios(client, dataset["routes"])
+        scenarios += report_scenarios(client, dataset["routes"])
     return scenarios
+
+
+def report_scenarios(client, routes):
+    """The centre's reports over every route of the region, as the centre head reads them
+    (a superuser: the whole region), the page with its chart and table, and one CSV export."""
+    from django.urls import reverse
+
+    n = f"{routes['routes']:,}"
+
+    def report(name, **params):
+        url = reverse(f"wagtail_iom_reports:{name}")
+        if params:
+            url += "?" + "&".join(f"{key}={value}" for key, value in params.items())
+        return url
+
+    return [
+        Scenario(
+            f"reports: routes by status, municipalities ({n} routes)",
+            get(client, report("routes_by_status"), must_contain="iom-report-table"),
+        ),
+        Scenario(
+            f"reports: routes by status, schools ({n} routes)",
+            get(client, report("routes_by_status", group_by="school")),
+        ),
+        Scenario(
+            f"reports: routes by status, CSV ({n} routes)",
+            get(client, report("routes_by_status", export="csv")),
+        ),
+        Scenario(
+            f"reports: teacher coverage ({n} routes)", get(client, report("teacher_coverage"))
+        ),
+        Scenario(f"reports: indicators 004 ({n} routes)", get(client, report("indicators"))),
+        Scenario(
+            f"reports: routes by source ({n} routes)", get(client, report("routes_by_source"))
+        ),
+        Scenario(
+            f"reports: low results and few routes ({n} routes)",
+            get(client, report("low_results_few_routes")),
+        ),
+        Scenario("reports: coverage of deficits", get(client, report("deficit_coverage"))),
+    ]
 
 
 def route_scenarios(client, routes):
