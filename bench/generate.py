@@ -1023,6 +1023,10 @@ def generate_routes(count: int, seed: int = 1) -> dict:
     if existing.count() == count and big is not None:
         return {"routes": count, "created": False, "seconds": 0.0, "big_route": big.pk}
     with transaction.atomic():
+        # A profile protects its consent, a consent its user (the consent is a record kept as
+        # long as its person): the profiles (and their routes) first, then the consents.
+        TeacherProfile.objects.filter(user__username__startswith=ROUTE_USER_PREFIX).delete()
+        PersonalDataConsent.objects.filter(user__username__startswith=ROUTE_USER_PREFIX).delete()
         User.objects.filter(username__startswith=ROUTE_USER_PREFIX).delete()
         rng = random.Random(f"routes-{seed}")
         schools = list(School.objects.values_list("pk", "municipality_id")[:2000])
