@@ -664,3 +664,12 @@ def test_the_russian_translation_prints_the_forms_words(english, russian):
     if translated == english:
         pytest.skip("not translated yet")
     assert translated == russian
+
+
+def test_the_levels_under_a_stage_keep_to_its_page(route):
+    """The rows under a merged stage cell are marked to stay with the row above (no level left
+    alone on a page under the repeated header); the rows that start a stage are not."""
+    html = render_html(route_document(route, RouteLayout.FULL))
+    # Four stages, each over its five levels at least: four rows or more continue each stage.
+    assert html.count("doc-continued") >= 4 * 4
+    assert ".doc-table tr.doc-continued { break-before: avoid; }" in html
