@@ -78,6 +78,12 @@ DEFAULTS = {
     # After a teacher withdraws the consent, their data are depersonalised after this many
     # days (152-FZ, art. 21 §5 allows at most 30); the teacher may cancel until then.
     "CONSENT_WITHDRAWAL_DAYS": 30,
+    # Retention (privacy/retention.py, run by the daily depersonalisation task): the sign-ups
+    # and attendance marks of events whose last session is older than this many years are
+    # deleted; accounts whose e-mail was never confirmed, or whose invitation was never
+    # accepted, are deleted this many days after the link was sent.
+    "SIGNUP_RETENTION_YEARS": 5,
+    "UNCONFIRMED_ACCOUNT_DAYS": 30,
     # Attendance uploads (lists of attendees' e-mails): the largest file accepted, in bytes.
     "ATTENDANCE_UPLOAD_MAX_SIZE": 1024 * 1024,
     # Evidence a teacher attaches to a route step (a scan, a photo, a certificate): the largest

@@ -17,7 +17,7 @@ from wagtail_iom.curators import emails as curator_emails
 from wagtail_iom.diagnostics import importing as diagnostics_import
 from wagtail_iom.directory.importing import delete_stale_import_previews
 from wagtail_iom.events import emails as event_emails
-from wagtail_iom.privacy import anonymisation
+from wagtail_iom.privacy import anonymisation, retention
 from wagtail_iom.privacy import exports as personal_data_exports
 from wagtail_iom.routes import drafts as route_drafts
 from wagtail_iom.routes import emails as route_emails
@@ -128,8 +128,11 @@ def delete_expired_personal_data_exports():
 @shared_task(name="wagtail_iom.anonymise_due_withdrawals")
 def anonymise_due_withdrawals():
     """Periodic (daily), and on staff's "run now": depersonalise the data of every withdrawal
-    of consent that is due, each once; returns the number carried out."""
-    return len(anonymisation.run_due().records)
+    of consent that is due, each once, then remove what has outlived its retention period
+    (privacy/retention.py); returns the number of withdrawals carried out."""
+    carried_out = len(anonymisation.run_due().records)
+    retention.run()
+    return carried_out
 
 
 @shared_task(name="wagtail_iom.anonymise_withdrawal")

@@ -1,9 +1,10 @@
-"""Depersonalise the data of the teachers whose withdrawal of consent is due (the daily Celery
-task ``wagtail_iom.anonymise_due_withdrawals`` does the same); ``--dry-run`` only lists them."""
+"""Depersonalise the data of the teachers whose withdrawal of consent is due, then remove what
+has outlived its retention period (the daily Celery task ``wagtail_iom.anonymise_due_withdrawals``
+does the same); ``--dry-run`` only lists them."""
 
 from django.core.management.base import BaseCommand
 
-from wagtail_iom.privacy import anonymisation, withdrawal
+from wagtail_iom.privacy import anonymisation, retention, withdrawal
 
 
 class Command(BaseCommand):
@@ -28,11 +29,17 @@ class Command(BaseCommand):
                     f"{row.anonymise_after:%Y-%m-%d %H:%M}"
                 )
             self.stdout.write(f"{len(due)} withdrawal(s) due.")
+            self.stdout.write(
+                f"Past retention: {retention.expired_signups().count()} sign-up(s), "
+                f"{retention.expired_accounts().count()} unconfirmed account(s)."
+            )
             return
         result = anonymisation.run_due()
         for record in result.records:
             self.stdout.write(f"Depersonalised account {record.user_id}: {record.changes}")
         self.stdout.write(f"Depersonalised {len(result.records)} person(s).")
+        record = retention.run()
+        self.stdout.write(f"Past retention, removed: {record.changes if record else 'nothing'}.")
         if result.failed:
             self.stderr.write(
                 f"Failed for withdrawal(s) {', '.join(map(str, result.failed))}; "
