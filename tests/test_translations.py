@@ -72,3 +72,38 @@ def test_the_package_speaks_russian():
 
     with translation.override("ru"):
         assert str(SchoolKind.GYMNASIUM.label) == "Гимназия"
+
+
+# The names under which makemessages (xgettext) finds translatable strings.
+GETTEXT_NAMES = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+    "pgettext_lazy",
+    "npgettext",
+    "npgettext_lazy",
+}
+
+
+def test_translation_functions_keep_names_makemessages_knows():
+    """A string marked with ``gettext`` imported under another name (``gettext as now``) is
+    never extracted, so never translated, and no catalogue test would notice."""
+    import ast
+
+    renamed = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "django.utils.translation":
+                for alias in node.names:
+                    if alias.name in GETTEXT_NAMES - {"_"} and alias.asname not in (
+                        None,
+                        *GETTEXT_NAMES,
+                    ):
+                        renamed.append(
+                            f"{path.relative_to(PACKAGE)}: {alias.name} as {alias.asname}"
+                        )
+    assert renamed == []

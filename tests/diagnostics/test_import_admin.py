@@ -156,7 +156,7 @@ def test_progress_while_applying(importer):
     assert importer.get(url("progress", job)).json()["percent"] == 25
     page = importer.get(url("detail", job)).content.decode()
     assert 'value="25"' in page
-    assert "25 %: 1 of 4 rows processed" in page
+    assert "25 %: обработано строк — 1 из 4" in page
 
 
 @pytest.mark.parametrize(

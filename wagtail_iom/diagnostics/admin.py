@@ -21,8 +21,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.functional import cached_property
-from django.utils.translation import get_language
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.generic import FormView, TemplateView, View
@@ -323,7 +322,7 @@ class ImportDetailView(_ImportViewMixin, TemplateView):
         context["preview"] = record.report
         context["progress"] = importing.progress(record)
         # The progress line, for the script to fill in as the import goes on.
-        context["progress_template"] = gettext_now(
+        context["progress_template"] = gettext(
             "%(percent)s %%: %(processed)s of %(total)s rows processed, %(failed)s in failed parts."
         ) % {
             "percent": "{percent}",
@@ -351,7 +350,7 @@ class ImportApplyView(View):
             logger.exception("Diagnostics import %s could not start", pk)
             messages.error(
                 request,
-                gettext_now(
+                gettext(
                     "The import could not start because the database refused a write; nothing "
                     "was saved. Try again in a moment."
                 ),
@@ -359,7 +358,7 @@ class ImportApplyView(View):
         else:
             messages.success(
                 request,
-                gettext_now("The import has started: the rows are written in the background."),
+                gettext("The import has started: the rows are written in the background."),
             )
         return redirect(f"{IMPORT_NAMESPACE}:detail", pk=pk)
 
@@ -380,10 +379,15 @@ class ImportInvitationsView(View):
         if sent:
             messages.success(
                 request,
-                gettext_now("%(count)d invitations will be e-mailed.") % {"count": sent},
+                ngettext(
+                    "%(count)d invitation will be e-mailed.",
+                    "%(count)d invitations will be e-mailed.",
+                    sent,
+                )
+                % {"count": sent},
             )
         else:
-            messages.warning(request, gettext_now("There are no invitations to send."))
+            messages.warning(request, gettext("There are no invitations to send."))
         return redirect(f"{IMPORT_NAMESPACE}:detail", pk=pk)
 
 
@@ -405,7 +409,7 @@ def rejected_rows_csv(request, pk):
     response["Content-Disposition"] = f'attachment; filename="rejected-rows-{record.pk}.csv"'
     response.write("\ufeff")  # so that Excel opens UTF-8 with Cyrillic correctly
     writer = csv_writer(response, delimiter=";")
-    writer.writerow([gettext_now("line"), gettext_now("reason"), *columns])
+    writer.writerow([gettext("line"), gettext("reason"), *columns])
     for row in rejected:
         writer.writerow([row["line"], row["reason"], *(row["values"].get(c, "") for c in columns)])
     return response
@@ -422,8 +426,8 @@ def csv_template(request):
         [
             "teacher@example.org",
             "",
-            gettext_now("Ivanova"),
-            gettext_now("Maria"),
+            gettext("Ivanova"),
+            gettext("Maria"),
             "",
             "",
             "regional",
