@@ -86,6 +86,7 @@ def test_upload_preview_apply_report(importer, maria, django_capture_on_commit_c
     assert 'data-count="rejected">1<' in page
     assert "ещё не наступила" in page
     assert "new@example.org" in page
+    assert f"<td>{DAY}</td>" in page  # the rows' dates as the admin writes dates
     assert not DiagnosticResult.objects.exists()  # the preview writes nothing
 
     with django_capture_on_commit_callbacks(execute=True):

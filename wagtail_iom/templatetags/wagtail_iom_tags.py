@@ -1,5 +1,7 @@
 """Template tags for institutes' own templates."""
 
+import datetime
+
 from django import template
 from django.db.models import Prefetch
 
@@ -16,6 +18,18 @@ def competency_framework():
         Prefetch("competencies", queryset=Competency.objects.order_by("sort_order", "name"))
     )
     return {"groups": groups}
+
+
+@register.filter
+def iso_date(value):
+    """A date kept as ISO text (``2026-12-05``, as JSON keeps it) as a date, for the ``date``
+    filter; the text itself when it is not one."""
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
 
 
 @register.filter
