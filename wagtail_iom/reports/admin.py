@@ -61,6 +61,27 @@ class IomReportView(SafeCSVExportMixin, ReportView):
     def filter_queryset(self, queryset):
         return queryset  # the filters are the report's options (see report)
 
+    # Exports: the report's headings, translated while the request's language is active (the
+    # export streams after it), and each row's cells (``cells()``) in ``list_export``'s order.
+    @cached_property
+    def export_headings(self):
+        if self.report is None:
+            return {}
+        return dict(zip(self.list_export, self.report.headings, strict=True))
+
+    def to_row_dict(self, item):
+        return dict(zip(self.list_export, item.cells(), strict=True))
+
+    def chart_data(self):
+        """What the chart draws: the report's ``chart_data()``."""
+        return self.report.chart_data()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["report"] = self.report
+        context["chart"] = chart.stacked_bars(self.chart_data()) if self.report else None
+        return context
+
 
 class AttendanceByEventView(IomReportView):
     """Per event: confirmed sign-ups, teachers who attended, the share."""
@@ -76,23 +97,6 @@ class AttendanceByEventView(IomReportView):
 
     def build_report(self, options):
         return services.attendance_by_event(self.scope, **options)
-
-    @cached_property
-    def export_headings(self):
-        # The report's headings, translated while the request's language is active (the
-        # export streams after it).
-        if self.report is None:
-            return {}
-        return dict(zip(self.list_export, self.report.headings, strict=True))
-
-    def to_row_dict(self, item):
-        return dict(zip(self.list_export, item.cells(), strict=True))
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["report"] = self.report
-        context["chart"] = chart.stacked_bars(self.report.chart_data()) if self.report else None
-        return context
 
 
 class TeacherCoverageView(IomReportView):
@@ -120,21 +124,6 @@ class TeacherCoverageView(IomReportView):
     def build_report(self, options):
         return services.teacher_coverage(self.scope, **options)
 
-    @cached_property
-    def export_headings(self):
-        if self.report is None:
-            return {}
-        return dict(zip(self.list_export, self.report.headings, strict=True))
-
-    def to_row_dict(self, item):
-        return dict(zip(self.list_export, item.cells(), strict=True))
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["report"] = self.report
-        context["chart"] = chart.stacked_bars(self.report.chart_data()) if self.report else None
-        return context
-
 
 class DeficitCoverageView(IomReportView):
     """Per competency: teachers with the deficit against upcoming events with free seats that
@@ -151,21 +140,6 @@ class DeficitCoverageView(IomReportView):
 
     def build_report(self, options):
         return services.deficit_coverage(self.scope, **options)
-
-    @cached_property
-    def export_headings(self):
-        if self.report is None:
-            return {}
-        return dict(zip(self.list_export, self.report.headings, strict=True))
-
-    def to_row_dict(self, item):
-        return dict(zip(self.list_export, item.cells(), strict=True))
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["report"] = self.report
-        context["chart"] = chart.stacked_bars(self.report.chart_data()) if self.report else None
-        return context
 
 
 class LowResultsFewRoutesView(IomReportView):
@@ -192,21 +166,6 @@ class LowResultsFewRoutesView(IomReportView):
     def build_report(self, options):
         return services.low_results_few_routes(self.scope, **options)
 
-    @cached_property
-    def export_headings(self):
-        if self.report is None:
-            return {}
-        return dict(zip(self.list_export, self.report.headings, strict=True))
-
-    def to_row_dict(self, item):
-        return dict(zip(self.list_export, item.cells(), strict=True))
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["report"] = self.report
-        context["chart"] = chart.stacked_bars(self.report.chart_data()) if self.report else None
-        return context
-
 
 class RoutesByStatusView(IomReportView):
     """Routes by municipality (or school) × status group, as of a date (seed 002's table)."""
@@ -228,20 +187,11 @@ class RoutesByStatusView(IomReportView):
         groups = self.report.groups if self.report else services.status_groups()
         return ["name", *(f"group:{group.key}" for group in groups)]
 
-    @cached_property
-    def export_headings(self):
-        if self.report is None:
-            return {}
-        return dict(zip(self.list_export, self.report.headings, strict=True))
-
     def to_row_dict(self, item):
         return dict(zip(self.list_export, [item.name, *item.counts], strict=True))
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["report"] = self.report
-        context["chart"] = chart.stacked_bars(self.report) if self.report else None
-        return context
+    def chart_data(self):
+        return self.report  # one segment per status group: the report itself
 
 
 class RoutesBySourceView(RoutesByStatusView):
