@@ -1,9 +1,12 @@
 """The one place where the package is wired into the Wagtail admin."""
 
+from functools import partial
+
 from wagtail import hooks
 
 from wagtail_iom.directory.admin import DirectoryViewSetGroup
 from wagtail_iom.events.admin import EventListingViewSet
+from wagtail_iom.reports.admin import REPORT_MENU, report_menu_item
 
 
 @hooks.register("register_admin_viewset")
@@ -300,50 +303,6 @@ def register_report_urls():
     ]
 
 
-@hooks.register("register_reports_menu_item")
-def register_routes_by_status_menu_item():
-    from wagtail_iom.reports.admin import routes_by_status_menu_item
-
-    return routes_by_status_menu_item()
-
-
-@hooks.register("register_reports_menu_item")
-def register_attendance_by_event_menu_item():
-    from wagtail_iom.reports.admin import attendance_by_event_menu_item
-
-    return attendance_by_event_menu_item()
-
-
-@hooks.register("register_reports_menu_item")
-def register_teacher_coverage_menu_item():
-    from wagtail_iom.reports.admin import teacher_coverage_menu_item
-
-    return teacher_coverage_menu_item()
-
-
-@hooks.register("register_reports_menu_item")
-def register_deficit_coverage_menu_item():
-    from wagtail_iom.reports.admin import deficit_coverage_menu_item
-
-    return deficit_coverage_menu_item()
-
-
-@hooks.register("register_reports_menu_item")
-def register_low_results_few_routes_menu_item():
-    from wagtail_iom.reports.admin import low_results_few_routes_menu_item
-
-    return low_results_few_routes_menu_item()
-
-
-@hooks.register("register_reports_menu_item")
-def register_routes_by_source_menu_item():
-    from wagtail_iom.reports.admin import routes_by_source_menu_item
-
-    return routes_by_source_menu_item()
-
-
-@hooks.register("register_reports_menu_item")
-def register_indicators_menu_item():
-    from wagtail_iom.reports.admin import indicators_menu_item
-
-    return indicators_menu_item()
+# The centre's reports under Reports, one menu item each (reports/admin.py, REPORT_MENU).
+for _url_name in REPORT_MENU:
+    hooks.register("register_reports_menu_item", partial(report_menu_item, _url_name))

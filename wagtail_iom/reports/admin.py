@@ -285,78 +285,25 @@ class ReportsMenuItem(MenuItem):
         return access.can_read_reports(request.user)
 
 
-def routes_by_status_menu_item():
-    """*Reports → Routes by status*, for those who may read reports."""
+#: The reports under *Reports*: the view's URL name, its menu label and order.
+REPORT_MENU = {
+    "routes_by_status": (_("Routes by status"), 910),
+    "teacher_coverage": (_("Teacher coverage"), 911),
+    "attendance_by_event": (_("Attendance by event"), 912),
+    "deficit_coverage": (_("Coverage of deficits"), 913),
+    "low_results_few_routes": (_("Low results and few routes"), 914),
+    "routes_by_source": (_("Routes by source"), 915),
+    "indicators": (_("Indicators (004)"), 916),
+}
+
+
+def report_menu_item(url_name):
+    """*Reports → <the report>*, for those who may read reports."""
+    label, order = REPORT_MENU[url_name]
     return ReportsMenuItem(
-        _("Routes by status"),
-        reverse(f"{URL_NAMESPACE}:routes_by_status"),
-        name="iom-routes-by-status",
+        label,
+        reverse(f"{URL_NAMESPACE}:{url_name}"),
+        name="iom-" + url_name.replace("_", "-"),
         icon_name="table",
-        order=910,
-    )
-
-
-def attendance_by_event_menu_item():
-    """*Reports → Attendance by event*, for those who may read reports."""
-    return ReportsMenuItem(
-        _("Attendance by event"),
-        reverse(f"{URL_NAMESPACE}:attendance_by_event"),
-        name="iom-attendance-by-event",
-        icon_name="table",
-        order=912,
-    )
-
-
-def teacher_coverage_menu_item():
-    """*Reports → Teacher coverage*, for those who may read reports."""
-    return ReportsMenuItem(
-        _("Teacher coverage"),
-        reverse(f"{URL_NAMESPACE}:teacher_coverage"),
-        name="iom-teacher-coverage",
-        icon_name="table",
-        order=911,
-    )
-
-
-def deficit_coverage_menu_item():
-    """*Reports → Coverage of deficits*, for those who may read reports."""
-    return ReportsMenuItem(
-        _("Coverage of deficits"),
-        reverse(f"{URL_NAMESPACE}:deficit_coverage"),
-        name="iom-deficit-coverage",
-        icon_name="table",
-        order=913,
-    )
-
-
-def low_results_few_routes_menu_item():
-    """*Reports → Low results and few routes*, for those who may read reports."""
-    return ReportsMenuItem(
-        _("Low results and few routes"),
-        reverse(f"{URL_NAMESPACE}:low_results_few_routes"),
-        name="iom-low-results-few-routes",
-        icon_name="table",
-        order=914,
-    )
-
-
-def routes_by_source_menu_item():
-    """*Reports → Routes by source*, for those who may read reports."""
-    return ReportsMenuItem(
-        _("Routes by source"),
-        reverse(f"{URL_NAMESPACE}:routes_by_source"),
-        name="iom-routes-by-source",
-        icon_name="table",
-        order=915,
-    )
-
-
-def indicators_menu_item():
-    """*Reports → Indicators (004)*, for those who may read reports."""
-    return ReportsMenuItem(
-        _("Indicators (004)"),
-        reverse(f"{URL_NAMESPACE}:indicators"),
-        name="iom-indicators",
-        icon_name="table",
-        order=916,
+        order=order,
     )

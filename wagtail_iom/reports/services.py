@@ -162,14 +162,22 @@ def routes_by_status(
     )
 
 
+def _profiles_in(scope, municipality=None):
+    """The teachers' profiles in ``scope`` (of one ``municipality`` when given)."""
+    profiles = TeacherProfile.objects.all()
+    if not scope.region:
+        profiles = profiles.filter(scope.teachers())
+    if municipality is not None:
+        profiles = profiles.filter(municipality=municipality)
+    return profiles
+
+
 def _routes_in(scope, municipality, created_from, created_to):
     """The routes of the teachers in ``scope`` (of one ``municipality``), created within
     ``created_from``–``created_to`` (both days included)."""
     routes = Route.objects.all()
     if not scope.region:
-        routes = routes.filter(
-            teacher__in=TeacherProfile.objects.filter(scope.teachers()).values("pk")
-        )
+        routes = routes.filter(teacher__in=_profiles_in(scope).values("pk"))
     if municipality is not None:
         routes = routes.filter(teacher__municipality=municipality)
     if created_from:
@@ -561,18 +569,8 @@ def teacher_coverage(
     as_of = as_of or timezone.localdate()
     key = f"teacher__{group_by}"
 
-    routes = Route.objects.all()
-    profiles = TeacherProfile.objects.all()
-    if not scope.region:
-        profiles = profiles.filter(scope.teachers())
-        routes = routes.filter(teacher__in=profiles.values("pk"))
-    if municipality is not None:
-        routes = routes.filter(teacher__municipality=municipality)
-        profiles = profiles.filter(municipality=municipality)
-    if created_from:
-        routes = routes.filter(created_at__gte=start_of_day(created_from))
-    if created_to:
-        routes = routes.filter(created_at__lt=start_of_day(created_to + datetime.timedelta(days=1)))
+    routes = _routes_in(scope, municipality, created_from, created_to)
+    profiles = _profiles_in(scope, municipality)
     counted = {
         values[key]: values
         for values in status_as_of(routes, as_of)
@@ -748,11 +746,7 @@ def deficit_coverage(
     numbers of teachers, scores and events (one reads the pages' view restrictions).
     """
     scope = scope or ReportScope(region=True)
-    profiles = TeacherProfile.objects.all()
-    if not scope.region:
-        profiles = profiles.filter(scope.teachers())
-    if municipality is not None:
-        profiles = profiles.filter(municipality=municipality)
+    profiles = _profiles_in(scope, municipality)
 
     latest = (
         CompetencyScore.objects.filter(
@@ -926,9 +920,7 @@ def low_results_few_routes(
         routes_per_teacher_below = DEFAULT_ROUTES_PER_TEACHER_BELOW
     routes_per_teacher_below = Decimal(str(routes_per_teacher_below))
 
-    profiles = TeacherProfile.objects.all()
-    if not scope.region:
-        profiles = profiles.filter(scope.teachers())
+    profiles = _profiles_in(scope)
     registered = dict(profiles.order_by().values_list("municipality").annotate(Count("pk")))
     latest = (
         DiagnosticResult.objects.filter(teacher_id=OuterRef("teacher_id"))
@@ -1031,28 +1023,13 @@ def low_results_few_routes(
 
 
 @dataclass
-class IndicatorsRow:
+class IndicatorsRow(CoverageRow):
     """One place: seed 004's indicators that the data support: the share of teachers with a
     route («доля педагогов, разработавших индивидуальную программу»), the share of routes
     carried out, and the share of teachers who presented the results to the professional
     community («доля педагогов, представивших результаты … педагогическому сообществу»)."""
 
-    name: str
-    teachers: int | None
-    with_route: int
-    routes: int
-    completed: int
-    presented: int
-    place_id: int | None = None
-    is_total: bool = False
-
-    @property
-    def coverage(self) -> float | None:
-        return share(self.with_route, self.teachers)
-
-    @property
-    def completion(self) -> float | None:
-        return share(self.completed, self.routes)
+    presented: int = 0
 
     @property
     def presented_share(self) -> float | None:
@@ -1071,18 +1048,7 @@ class IndicatorsRow:
 
 
 @dataclass
-class IndicatorsReport:
-    rows: list[IndicatorsRow]
-    totals: IndicatorsRow
-    as_of: datetime.date
-    created_from: datetime.date | None = None
-    created_to: datetime.date | None = None
-    group_by: str = GROUP_BY_MUNICIPALITY
-    headings: list[str] = field(default_factory=list)
-
-    def table(self) -> list[list]:
-        return [self.headings] + [row.cells() for row in [*self.rows, self.totals]]
-
+class IndicatorsReport(CoverageReport):
     def chart_data(self):
         """Each place's teachers as a bar: presented the results, with a route only, without a
         route (when the number of teachers is known)."""
@@ -1153,21 +1119,11 @@ def indicators(
         .annotate(Count("teacher", distinct=True))
     )
 
-    def row(values: CoverageRow) -> IndicatorsRow:
-        return IndicatorsRow(
-            name=values.name,
-            teachers=values.teachers,
-            with_route=values.with_route,
-            routes=values.routes,
-            completed=values.completed,
-            presented=presented.get(values.place_id, 0) if not values.is_total else 0,
-            place_id=values.place_id,
-            is_total=values.is_total,
-        )
-
-    rows = [row(values) for values in coverage.rows]
-    totals = row(coverage.totals)
-    totals.presented = sum(item.presented for item in rows)
+    rows = [
+        IndicatorsRow(**vars(values), presented=presented.get(values.place_id, 0))
+        for values in coverage.rows
+    ]
+    totals = IndicatorsRow(**vars(coverage.totals), presented=sum(row.presented for row in rows))
     return IndicatorsReport(
         rows=rows,
         totals=totals,
