@@ -8,7 +8,7 @@ from django.utils import translation
 
 from wagtail_iom.core import access, mail, sites
 from wagtail_iom.core.access import StaffRole
-from wagtail_iom.curators import recommendations
+from wagtail_iom.curators import assignments, recommendations
 from wagtail_iom.curators.models import (
     RecommendationSent,
     StaffMembership,
@@ -107,7 +107,7 @@ def send_recommendation(sent_pk, language=None) -> bool:
 
     def build():
         with translation.override(language):
-            curator = recommendations.current_curator(teacher) or row.sent_by
+            curator = assignments.current_curator(teacher) or row.sent_by
             subject, text = recommendations.rendered(teacher, curator)
             context = {
                 "letter_subject": subject,

@@ -13,7 +13,6 @@ and starts the Celery task ``wagtail_iom.send_recommendation`` once the transact
 """
 
 import datetime
-import re
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -21,8 +20,11 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from wagtail_iom.core import access, mail, sites
-from wagtail_iom.curators.models import CuratorAssignment, RecommendationLetter, RecommendationSent
+from wagtail_iom.core import access, mail, placeholders, sites
+
+# The module, not its names: assignments imports the curators' e-mails, which import this.
+from wagtail_iom.curators import assignments
+from wagtail_iom.curators.models import RecommendationLetter, RecommendationSent
 from wagtail_iom.people.models import TeacherProfile
 
 KIND = "recommendation"
@@ -39,10 +41,6 @@ PLACEHOLDERS = {
     "deadline": _("the deadline set below (empty: two weeks after the sending)"),
     "site_name": _("the site's name"),
 }
-
-# Anything in braces is a placeholder: "{teacher}", but also "{teacher.user}" or "{0}", which
-# are refused as unknown rather than sent as they stand.
-PLACEHOLDER = re.compile(r"\{([^{}\n]*)\}")
 
 #: The {deadline} of a letter whose template sets no date: this long after the sending.
 DEFAULT_DEADLINE = datetime.timedelta(days=14)
@@ -81,18 +79,14 @@ DEFAULT_BODY = """Уважаемый(ая) {teacher_name}!
 
 
 def unknown_placeholders(*texts):
-    """The placeholders in ``texts`` that :func:`fill` does not know, each once, in order."""
-    unknown = []
-    for text in texts:
-        for name in PLACEHOLDER.findall(text or ""):
-            if name not in PLACEHOLDERS and name not in unknown:
-                unknown.append(name)
-    return unknown
+    """The placeholders in ``texts`` that :func:`fill` does not know, each once, in order
+    ("{teacher.user}" or "{0}" are refused as unknown rather than sent as they stand)."""
+    return placeholders.unknown(PLACEHOLDERS, *texts)
 
 
 def fill(text, values):
     """``text`` with each known placeholder replaced by its value (plain text)."""
-    return PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), text)
+    return placeholders.fill(text, values, known=PLACEHOLDERS)
 
 
 def default_letter():
@@ -103,15 +97,6 @@ def default_letter():
 def letter():
     """The saved letter, else the default one."""
     return RecommendationLetter.objects.order_by("pk").first() or default_letter()
-
-
-def current_curator(teacher):
-    row = (
-        CuratorAssignment.objects.filter(teacher=teacher, ended_at__isnull=True)
-        .select_related("curator")
-        .first()
-    )
-    return row.curator if row else None
 
 
 def deadline(the_letter, today=None):
@@ -140,7 +125,7 @@ def rendered(teacher, curator=None, the_letter=None):
     """The letter's subject and text for ``teacher``, as they will be sent."""
     the_letter = the_letter or letter()
     if curator is None:
-        curator = current_curator(teacher)
+        curator = assignments.current_curator(teacher)
     filled = values(teacher, curator, the_letter)
     subject = " ".join(fill(the_letter.subject, filled).split())
     return subject, fill(the_letter.body, filled).strip() + "\n"

@@ -2,37 +2,29 @@
 route's goal and tasks (:class:`~wagtail_iom.models.Competency`), with placeholders.
 
 A placeholder is a name in braces, e.g. ``{competency}``; :data:`PLACEHOLDERS` lists them.
-:func:`render` replaces the known ones and leaves anything else as it is (no attribute or
-index lookups, no format specifications: a template is text, never code). The competency's
-form refuses a template that names an unknown placeholder (:func:`template_errors`).
+:func:`render` replaces the known ones and leaves anything else as it is
+(:mod:`wagtail_iom.core.placeholders`). The competency's form refuses a template that names
+an unknown placeholder (:func:`template_errors`).
 """
 
-import re
-
 from django.utils.translation import gettext
+
+from wagtail_iom.core import placeholders
 
 #: The placeholders a template may use: the competency's name and code, the teacher's latest
 #: score in it (%), the score below which it is a deficit (%), the teacher's level in the
 #: diagnostics, the teacher's full name.
 PLACEHOLDERS = ("competency", "code", "score", "threshold", "level", "teacher")
 
-_FIELD = re.compile(r"\{([^{}]*)\}")
-
 
 def render(template: str, values: dict) -> str:
     """``template`` with each known placeholder replaced by its value in ``values``."""
-
-    def replace(match):
-        name = match.group(1)
-        return str(values[name]) if name in values and name in PLACEHOLDERS else match.group(0)
-
-    return _FIELD.sub(replace, template or "")
+    return placeholders.fill(template, values, known=PLACEHOLDERS)
 
 
 def unknown_placeholders(template: str) -> list[str]:
     """The names in braces in ``template`` that are not placeholders, each once."""
-    found = [match.group(1) for match in _FIELD.finditer(template or "")]
-    return list(dict.fromkeys(name for name in found if name not in PLACEHOLDERS))
+    return placeholders.unknown(PLACEHOLDERS, template)
 
 
 def template_errors(template: str) -> str:
