@@ -66,8 +66,13 @@ DEFAULTS = {
     # is a proficit.
     "DIAGNOSTICS_DEFICIT_BELOW": 50,
     "DIAGNOSTICS_PROFICIT_FROM": 85,
-    # Imports of diagnostics results: rows written per background task (one transaction each).
+    # Imports of diagnostics results: rows written per background task (one transaction each),
+    # the largest file accepted, in bytes, and the most data rows read from one file (a
+    # regional diagnostic covers every teacher of the region: 51,000 rows of 18 scores each
+    # make a CSV of about 7 MB).
     "DIAGNOSTICS_IMPORT_CHUNK_SIZE": 500,
+    "DIAGNOSTICS_IMPORT_MAX_UPLOAD_SIZE": 32 * 1024 * 1024,
+    "DIAGNOSTICS_IMPORT_MAX_ROWS": 100_000,
     # The secret of the keyed hash under which personal ids (SNILS) are stored; None derives
     # one from SECRET_KEY. Set it (and never change it) when SECRET_KEY may be rotated.
     "PERSONAL_ID_HASH_KEY": None,

@@ -177,7 +177,7 @@ def test_unusable_files_are_refused_next_to_the_field(importer, content, name):
 
 
 def test_a_file_over_the_size_limit_is_refused(importer):
-    with override_settings(WAGTAIL_IOM={"IMPORT_MAX_UPLOAD_SIZE": 100}):
+    with override_settings(WAGTAIL_IOM={"DIAGNOSTICS_IMPORT_MAX_UPLOAD_SIZE": 100}):
         response = upload(importer, GOOD * 3)
     assert response.status_code == 200
     assert response.context["form"].errors.as_data()["file"][0].code == "file_size"

@@ -230,7 +230,7 @@ def test_a_file_that_cannot_be_read_is_refused_as_a_whole():
         importing.preview(b"name;date\nx;y\n", "r.csv")
     with pytest.raises(importing.DiagnosticImportError, match="damaged"):
         importing.preview(b"PK\x03\x04 not a workbook", "r.xlsx")
-    with override_settings(WAGTAIL_IOM={"IMPORT_MAX_ROWS": 1}):
+    with override_settings(WAGTAIL_IOM={"DIAGNOSTICS_IMPORT_MAX_ROWS": 1}):
         with pytest.raises(importing.DiagnosticImportError, match="more than 1 rows"):
             importing.preview(
                 csv_bytes("a@b.c;;self;01.01.2020;1;low;;", "d@e.f;;self;01.01.2020;1;low;;"),
@@ -397,12 +397,11 @@ def started_import(size):
         return importing.start_apply(job), teachers
 
 
-# Read the job, lock the chunk (a savepoint around it), the competency codes, users, personal
-# ids, profiles, schools, results, scores; write results (create, update), scores (create,
+# Read the job, lock the chunk with its rows (a savepoint around it), users, personal ids, profiles, schools, results, scores; write results (create, update), scores (create,
 # update), personal ids, schools; the chunk, the counters, the finish (the last chunk then
 # reads and rewrites the report without the preview's sample of rows, and reads the results
 # written, for the route drafts).
-QUERIES_PER_CHUNK = 23
+QUERIES_PER_CHUNK = 22
 
 
 @pytest.mark.parametrize("size", [3, 30])
@@ -477,3 +476,29 @@ def test_addresses_with_capitals_in_the_account_are_found():
     assert importing.apply_report(job)["counts"]["create"] == 1
     assert DiagnosticResult.objects.get().teacher == profile
     assert job.report["invited"] == []
+
+
+def test_each_chunk_keeps_its_own_rows_until_it_is_written():
+    job, teachers = started_import(4)
+    job.refresh_from_db()
+    assert job.table == {}  # the import no longer keeps the whole file
+    chunk = DiagnosticImportChunk.objects.get(job=job, index=0)
+    assert [row["line"] for row in chunk.rows] == [2, 3, 4, 5]
+    rows = [importing.row_from_data(data) for data in chunk.rows]
+    assert [importing.row_to_data(row) for row in rows] == chunk.rows
+    importing.apply_chunk(job.pk, 0)
+    chunk.refresh_from_db()
+    assert chunk.rows == []  # written: the addresses and scores are not kept twice
+    assert chunk.counts["rejected"] == 0
+
+
+def test_a_row_dropped_from_a_waiting_chunk_still_lets_the_import_finish():
+    job, teachers = started_import(4)
+    chunk = DiagnosticImportChunk.objects.get(job=job, index=0)
+    chunk.rows = chunk.rows[1:]  # e.g. its teacher was depersonalised meanwhile
+    chunk.save(update_fields=["rows"])
+    importing.apply_chunk(job.pk, 0)
+    job.refresh_from_db()
+    assert job.status == DiagnosticImportStatus.APPLIED
+    imported = DiagnosticResult.objects.filter(teacher__in=teachers, total_score=50)
+    assert sorted(imported.values_list("teacher_id", flat=True)) == [t.pk for t in teachers[1:]]

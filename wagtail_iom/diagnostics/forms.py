@@ -17,6 +17,6 @@ class DiagnosticImportUploadForm(forms.Form):
         return check_upload(
             self.cleaned_data["file"],
             extensions=(".csv", ".txt", ".xlsx"),
-            limit=iom_settings.IMPORT_MAX_UPLOAD_SIZE,
+            limit=iom_settings.DIAGNOSTICS_IMPORT_MAX_UPLOAD_SIZE,
             wrong_type=_("Upload a .csv or .xlsx file; “%(name)s” is neither."),
         )

@@ -299,7 +299,9 @@ def read_file(content: bytes, file_name: str) -> dict:
     database, and every later step reads these rows.
     """
     try:
-        table = read_table(content, file_name, max_rows=iom_settings.IMPORT_MAX_ROWS, per_line=True)
+        table = read_table(
+            content, file_name, max_rows=iom_settings.DIAGNOSTICS_IMPORT_MAX_ROWS, per_line=True
+        )
     except TableReadError as exc:
         raise DiagnosticImportError(str(exc)) from exc
     snils_index = _map_headers(table.headers).get("snils")
@@ -532,6 +534,32 @@ def read_rows(table: dict) -> ParsedFile:
         seen[key] = line
         parsed.rows.append(row)
     return parsed
+
+
+def row_to_data(row) -> dict:
+    """A row of :func:`read_rows` as JSON, to keep with its chunk until the chunk is written."""
+    if isinstance(row, RejectedRow):
+        return {"rejected": True, "line": row.line, "reason": row.reason, "values": row.values}
+    return {
+        **row.__dict__,
+        "date": row.date.isoformat() if row.date else None,
+        "total_score": None if row.total_score is None else str(row.total_score),
+        "scores": {str(pk): str(score) for pk, score in row.scores.items()},
+    }
+
+
+def row_from_data(data: dict):
+    """The row :func:`row_to_data` kept."""
+    if data.get("rejected"):
+        return RejectedRow(line=data["line"], reason=data["reason"], values=data["values"])
+    return ParsedRow(
+        **{
+            **data,
+            "date": datetime.date.fromisoformat(data["date"]) if data["date"] else None,
+            "total_score": None if data["total_score"] is None else Decimal(data["total_score"]),
+            "scores": {int(pk): Decimal(score) for pk, score in data["scores"].items()},
+        }
+    )
 
 
 # Planning ----------------------------------------------------------------------------------
@@ -988,14 +1016,26 @@ def start_apply(job: DiagnosticImport, language=None) -> DiagnosticImport:
         job.processed_rows = job.failed_rows = 0
         job.started_at = timezone.now()
         job.report = {**job.report, "invited": [user.pk for user in users]}
+        # Each chunk keeps its own rows, read and checked here once: a chunk's task reads
+        # only those, whatever the file's length. The import keeps none.
+        job.table = {}
         if count == 0:
             job.status = DiagnosticImportStatus.APPLIED
             job.finished_at = job.started_at
-            job.table = {}
             job.report.pop("rows", None)
         job.save()
         DiagnosticImportChunk.objects.bulk_create(
-            [DiagnosticImportChunk(job=job, index=index) for index in range(count)]
+            [
+                DiagnosticImportChunk(
+                    job=job,
+                    index=index,
+                    rows=[
+                        row_to_data(row) for row in parsed.rows[index * size : (index + 1) * size]
+                    ],
+                )
+                for index in range(count)
+            ],
+            batch_size=20,
         )
         for index in range(count):
             mail.enqueue_on_commit("apply_diagnostic_import_chunk", job.pk, index, language)
@@ -1009,10 +1049,13 @@ def apply_chunk(job_id: int, index: int) -> bool:
     that fails is rolled back entirely, marked failed with its rows reported, and the other
     chunks go on.
     """
-    job = DiagnosticImport.objects.filter(pk=job_id, status=DiagnosticImportStatus.APPLYING).first()
+    job = (
+        DiagnosticImport.objects.filter(pk=job_id, status=DiagnosticImportStatus.APPLYING)
+        .defer("table", "report")
+        .first()
+    )
     if job is None:
         return False
-    start = index * job.chunk_size
     rows = []
     try:
         with transaction.atomic():
@@ -1023,8 +1066,7 @@ def apply_chunk(job_id: int, index: int) -> bool:
             )
             if chunk is None:
                 return False
-            parsed = read_rows(job.table)
-            rows = parsed.rows[start : start + job.chunk_size]
+            rows = [row_from_data(data) for data in chunk.rows]
             plan = plan_rows(rows)
             write_plan(plan, entered_by_id=job.uploaded_by_id)
             chunk.status = DiagnosticImportChunkStatus.DONE
@@ -1033,9 +1075,10 @@ def apply_chunk(job_id: int, index: int) -> bool:
             chunk.result_ids = [result.pk for result, _scores in plan.new_results] + [
                 result.pk for result, _scores, _existing in plan.changed_results
             ]
-            chunk.save(update_fields=["status", "counts", "rejected", "result_ids"])
+            chunk.rows = []  # written: the teachers' addresses and scores are not kept twice
+            chunk.save(update_fields=["status", "counts", "rejected", "result_ids", "rows"])
             DiagnosticImport.objects.filter(pk=job_id).update(
-                processed_rows=F("processed_rows") + len(rows)
+                processed_rows=F("processed_rows") + _chunk_length(job, index)
             )
     except Exception as exc:
         # Whatever failed, the chunk's transaction is rolled back: record that, and go on.
@@ -1045,13 +1088,20 @@ def apply_chunk(job_id: int, index: int) -> bool:
     return True
 
 
+def _chunk_length(job, index) -> int:
+    """The rows of the file in chunk ``index`` (counted even when some were dropped since, e.g.
+    by the depersonalisation of a teacher)."""
+    return max(0, min(job.chunk_size, job.total_rows - index * job.chunk_size))
+
+
 def _chunk_failed(job, index, rows, exc):
     if not rows:
-        try:
-            rows = read_rows(job.table).rows
-            rows = rows[index * job.chunk_size : (index + 1) * job.chunk_size]
-        except DiagnosticImportError:
-            rows = []
+        kept = (
+            DiagnosticImportChunk.objects.filter(job_id=job.pk, index=index)
+            .values_list("rows", flat=True)
+            .first()
+        )
+        rows = [row_from_data(data) for data in kept or []]
     if rows:
         reason = _(
             "Lines %(first)d–%(last)d could not be saved, and none of them was written "
@@ -1067,12 +1117,13 @@ def _chunk_failed(job, index, rows, exc):
             job_id=job.pk, index=index, status=DiagnosticImportChunkStatus.PENDING
         ).update(
             status=DiagnosticImportChunkStatus.FAILED,
+            rows=[],
             error=str(exc)[:2000],
             rejected=[{"line": row.line, "reason": reason, "values": row.values} for row in rows],
         )
         if updated:
             DiagnosticImport.objects.filter(pk=job.pk).update(
-                failed_rows=F("failed_rows") + len(rows)
+                failed_rows=F("failed_rows") + _chunk_length(job, index)
             )
 
 

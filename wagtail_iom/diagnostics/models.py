@@ -212,9 +212,10 @@ class DiagnosticImportStatus(models.TextChoices):
 class DiagnosticImport(models.Model):
     """An uploaded file of diagnostics results, and the progress of its apply.
 
-    The rows read from the file are kept (``table``), so that the preview and every chunk of
-    the apply read the same rows; the file itself is not, and each SNILS in them is already
-    replaced by its keyed hash (see :func:`wagtail_iom.diagnostics.importing.read_file`).
+    The rows read from the file are kept (``table``) until the apply starts, which hands each
+    chunk its own rows (:class:`DiagnosticImportChunk`); the file itself is not, and each
+    SNILS in them is already replaced by its keyed hash (see
+    :func:`wagtail_iom.diagnostics.importing.read_file`).
     Progress lives here, in the database, so that any process can report it: the chunks add
     their rows to ``processed_rows`` (written or rejected) or ``failed_rows`` (a chunk that
     failed and was rolled back).
@@ -283,6 +284,9 @@ class DiagnosticImportChunk(models.Model):
     # [{"line": n, "reason": "...", "values": {...}}]
     rejected = models.JSONField(default=list, blank=True)
     error = models.TextField(blank=True)
+    # The chunk's rows as read and checked from the file (see importing.row_to_data), kept
+    # until the chunk is written or fails: its task reads these, not the whole file.
+    rows = models.JSONField(default=list, blank=True)
     # The results the chunk created or changed: route drafts are built for them once the
     # whole import is applied.
     result_ids = models.JSONField(default=list, blank=True)

@@ -304,11 +304,13 @@ def _anonymise_imports(identifiers, changes):
         job.save(update_fields=["table", "report"])
         changes.add("import_reports", 1)
     chunks = _mentioning(
-        DiagnosticImportChunk.objects.all(), identifiers, json_fields=("rejected",)
+        DiagnosticImportChunk.objects.all(), identifiers, json_fields=("rejected", "rows")
     )
     for chunk in chunks:
+        # A chunk not written yet loses the person's rows: they are not imported.
         chunk.rejected = _drop_rows(chunk.rejected, identifiers)
-        chunk.save(update_fields=["rejected"])
+        chunk.rows = _drop_rows(chunk.rows, identifiers)
+        chunk.save(update_fields=["rejected", "rows"])
         changes.add("import_reports", 1)
 
 
