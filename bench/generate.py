@@ -1127,3 +1127,113 @@ def make_directory_csv(rows: int, municipalities: int, seed: int = 1) -> bytes:
             ]
         )
     return out.getvalue().encode("utf-8")
+
+
+# --- teachers for the diagnostics import ------------------------------------------------------
+
+DIAGNOSTICS_USER_PREFIX = "bench-diag-"
+
+
+def diagnostics_teacher_email(n: int) -> str:
+    return f"diag{n}@bench.example"
+
+
+def generate_teachers(count: int, seed: int = 1) -> dict:
+    """``count`` registered teachers (users, consents, profiles at the directory's schools),
+    without routes, whom the diagnostics import bench finds by e-mail. Idempotent: kept when
+    ``count`` of them exist."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from wagtail_iom.models import PersonalDataConsent, School, TeacherProfile
+
+    started = time.perf_counter()
+    User = get_user_model()
+    profiles = TeacherProfile.objects.filter(user__username__startswith=DIAGNOSTICS_USER_PREFIX)
+    if profiles.count() == count:
+        return {"teachers": count, "created": False, "seconds": 0.0}
+    with transaction.atomic():
+        profiles.delete()
+        PersonalDataConsent.objects.filter(
+            user__username__startswith=DIAGNOSTICS_USER_PREFIX
+        ).delete()
+        User.objects.filter(username__startswith=DIAGNOSTICS_USER_PREFIX).delete()
+        schools = list(School.objects.order_by("pk").values_list("pk", "municipality_id"))
+        password = make_password(None)  # unusable: nobody signs in as them
+        names = [("Иванова", "Мария"), ("Петров", "Иван"), ("Смирнова", "Анна"),
+                 ("Кузнецов", "Дмитрий"), ("Соколова", "Елена")]  # fmt: skip
+        for start in range(0, count, 5_000):
+            numbers = range(start, min(count, start + 5_000))
+            users = User.objects.bulk_create(
+                [
+                    User(
+                        username=f"{DIAGNOSTICS_USER_PREFIX}{n:06d}",
+                        email=diagnostics_teacher_email(n),
+                        password=password,
+                        is_active=True,
+                    )
+                    for n in numbers
+                ],
+                batch_size=BATCH_SIZE,
+            )
+            consents = PersonalDataConsent.objects.bulk_create(
+                [
+                    PersonalDataConsent(
+                        user=u, consent_version="bench", consent_text="bench", text_sha256="0" * 64
+                    )  # fmt: skip
+                    for u in users
+                ],
+                batch_size=BATCH_SIZE,
+            )
+            rows = []
+            for n, user, consent in zip(numbers, users, consents, strict=True):
+                school, municipality = schools[n % len(schools)] if schools else (None, None)
+                last, first = names[n % len(names)]
+                rows.append(
+                    TeacherProfile(
+                        user=user,
+                        consent=consent,
+                        last_name=f"{last}-{n}",
+                        first_name=first,
+                        school_id=school,
+                        municipality_id=municipality,
+                    )  # fmt: skip
+                )
+            TeacherProfile.objects.bulk_create(rows, batch_size=BATCH_SIZE)
+    return {
+        "teachers": count,
+        "created": True,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+
+
+def make_diagnostics_csv(
+    rows: int, codes: list[str], date: datetime.date, deficit_below: float, seed: int = 1
+) -> tuple[bytes, int]:
+    """A regional diagnostic of ``rows`` teachers (:func:`generate_teachers`' addresses), a
+    score per competency of ``codes`` each; returns the CSV and how many of its teachers have a
+    deficit (a score below ``deficit_below``)."""
+    rng = random.Random(f"diagnostics-{seed}")
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer.writerow(["Электронная почта", "Процедура", "Дата", "Общий балл", "Уровень", *codes])
+    with_deficits = 0
+    for n in range(rows):
+        scores = [rng.choice((rng.randint(20, 100), rng.randint(45, 100), rng.randint(55, 100)))
+                  for _code in codes]  # fmt: skip
+        mean = sum(scores) / len(scores)
+        level = (
+            "low" if mean < 55 else "basic" if mean < 70 else "elevated" if mean < 85 else "high"
+        )
+        with_deficits += any(score < deficit_below for score in scores)
+        writer.writerow(
+            [
+                diagnostics_teacher_email(n),
+                "regional",
+                date.strftime("%d.%m.%Y"),
+                f"{mean:.1f}".replace(".", ","),
+                level,
+                *scores,
+            ]  # fmt: skip
+        )
+    return out.getvalue().encode("utf-8"), with_deficits

@@ -130,6 +130,9 @@ ACTION_REJECTED = "rejected"
 
 COUNT_KEYS = (ACTION_CREATE, ACTION_UPDATE, ACTION_UNCHANGED, ACTION_NOT_REGISTERED, "rejected")
 
+# The route drafts after an import are built by tasks of this many results each.
+DRAFT_BATCH_SIZE = 250
+
 # How many planned rows a preview keeps to show (the counts cover them all).
 PREVIEW_ROWS_SHOWN = 500
 
@@ -1149,8 +1152,13 @@ def _draft_routes(job_id):
         job_id=job_id, status=DiagnosticImportChunkStatus.DONE
     ).values_list("result_ids", flat=True):
         result_ids += ids or []
-    if result_ids:
-        mail.enqueue_on_commit("build_route_drafts", result_ids, translation.get_language())
+    # Batches of results, so that the workers share the drafts of a large import.
+    for start in range(0, len(result_ids), DRAFT_BATCH_SIZE):
+        mail.enqueue_on_commit(
+            "build_route_drafts",
+            result_ids[start : start + DRAFT_BATCH_SIZE],
+            translation.get_language(),
+        )
 
 
 def _drop_previewed_rows(job_id):

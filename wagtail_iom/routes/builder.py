@@ -56,7 +56,6 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import (
-    Case,
     Count,
     F,
     IntegerField,
@@ -64,10 +63,8 @@ from django.db.models import (
     Q,
     Subquery,
     Value,
-    When,
-    Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -480,94 +477,121 @@ def suggestible_events(now=None):
     )
 
 
+def _level_rank(level) -> int:
+    return LEVEL_PRIORITY.index(level) if level in LEVEL_PRIORITY else len(LEVEL_PRIORITY)
+
+
+class EventMatcher:
+    """Matches deficits with :func:`suggestible_events` for many routes, e.g. the route drafts
+    of a whole import: the events that target each competency are read once (with what ranks
+    them: municipality, level, first session), and each event once, however many routes ask.
+
+    The ranking is :func:`suggest_events`'s: the teacher's municipality first, then by
+    :data:`LEVEL_PRIORITY`, then the soonest, then the event's id. A matcher sees the events
+    and seats as they were when it first read them: make a new one for each run.
+    """
+
+    def __init__(self, now=None):
+        self.now = now or timezone.now()
+        self._candidates: dict[int, list[tuple]] = {}  # competency: (event, municipality, ...)
+        self._events: dict[int, EventPage] = {}
+
+    def _read_candidates(self, competency_ids):
+        missing = [pk for pk in competency_ids if pk not in self._candidates]
+        if not missing:
+            return
+        for pk in missing:
+            self._candidates[pk] = []
+        eligible = suggestible_events(self.now).values("pk")
+        through = EventPage.competencies.through
+        rows = (
+            through.objects.filter(competency_id__in=missing, eventpage_id__in=eligible)
+            .annotate(first_start=_first_start("eventpage_id"))
+            .values_list(
+                "competency_id",
+                "eventpage_id",
+                "eventpage__municipality_id",
+                "eventpage__level",
+                "first_start",
+            )
+            .order_by()
+        )
+        for competency_id, event_id, municipality_id, level, first_start in rows:
+            self._candidates[competency_id].append(
+                (event_id, municipality_id, _level_rank(level), first_start)
+            )
+
+    def _read_events(self, event_ids):
+        missing = sorted(pk for pk in event_ids if pk not in self._events)
+        for start in range(0, len(missing), 500):
+            for event in (
+                EventPage.objects.filter(pk__in=missing[start : start + 500])
+                .annotate(seats_taken=_seats_taken())
+                .prefetch_related("sessions")
+            ):
+                self._events[event.pk] = event
+
+    def suggest(self, route, limit_per_deficit=5) -> list[DeficitSuggestions]:
+        """:func:`suggest_events` for ``route``."""
+        result = [
+            DeficitSuggestions(
+                competency_id=row["competency_id"],
+                code=row.get("code", ""),
+                name=row.get("name", ""),
+                score=row.get("score"),
+            )
+            for row in route_deficits(route)
+        ]
+        if not result:
+            return result
+        teacher = route.teacher
+        municipality_id = teacher.municipality_id
+        in_roadmap = roadmap_event_ids(route)
+        self._read_candidates([s.competency_id for s in result])
+        chosen = {}
+        for suggestion in result:
+            candidates = [c for c in self._candidates[suggestion.competency_id]
+                          if c[0] not in in_roadmap]  # fmt: skip
+            candidates.sort(
+                key=lambda c: (
+                    # Without a municipality no event is "the teacher's".
+                    0 if municipality_id and c[1] == municipality_id else 1,
+                    c[2],
+                    c[3],
+                    c[0],
+                )
+            )
+            chosen[suggestion.competency_id] = [c[0] for c in candidates[:limit_per_deficit]]
+        self._read_events({pk for ids in chosen.values() for pk in ids})
+        for suggestion in result:
+            for event_id in chosen[suggestion.competency_id]:
+                event = self._events.get(event_id)
+                if event is None:
+                    continue
+                seats_left = (
+                    None if event.capacity is None else max(0, event.capacity - event.seats_taken)
+                )
+                suggestion.events.append(
+                    EventSuggestion(
+                        event=event,
+                        seats_left=seats_left,
+                        in_teacher_municipality=bool(
+                            municipality_id and event.municipality_id == municipality_id
+                        ),
+                    )
+                )
+        return result
+
+
 def suggest_events(route, limit_per_deficit=5, now=None) -> list[DeficitSuggestions]:
     """For each deficit of the route's teacher (weakest first), up to ``limit_per_deficit``
     :func:`suggestible_events` that target it and are not in the roadmap yet: events in the
     teacher's municipality first, then by :data:`LEVEL_PRIORITY`, then the soonest.
 
-    Three queries, whatever the number of deficits (two more without a snapshot).
+    Three queries, whatever the number of deficits (two more without a snapshot). Many routes
+    share one :class:`EventMatcher` instead.
     """
-    deficits = route_deficits(route)
-    result = [
-        DeficitSuggestions(
-            competency_id=row["competency_id"],
-            code=row.get("code", ""),
-            name=row.get("name", ""),
-            score=row.get("score"),
-        )
-        for row in deficits
-    ]
-    if not result:
-        return result
-    now = now or timezone.now()
-    teacher = route.teacher
-    in_roadmap = roadmap_event_ids(route)
-    eligible = suggestible_events(now).exclude(pk__in=in_roadmap).values("pk")
-    through = EventPage.competencies.through
-    if teacher.municipality_id:
-        municipality_first = Case(
-            When(eventpage__municipality_id=teacher.municipality_id, then=Value(0)),
-            default=Value(1),
-            output_field=IntegerField(),
-        )
-    else:
-        # Without a municipality no event is "the teacher's" (and = NULL must not match).
-        municipality_first = Value(1, output_field=IntegerField())
-    level_order = Case(
-        *[When(eventpage__level=level, then=Value(n)) for n, level in enumerate(LEVEL_PRIORITY)],
-        default=Value(len(LEVEL_PRIORITY)),
-        output_field=IntegerField(),
-    )
-    ranked = (
-        through.objects.filter(
-            competency_id__in=[s.competency_id for s in result], eventpage_id__in=eligible
-        )
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("competency_id")],
-                order_by=[
-                    municipality_first.asc(),
-                    level_order.asc(),
-                    _first_start("eventpage_id").asc(),
-                    F("eventpage_id").asc(),
-                ],
-            )
-        )
-        .filter(rank__lte=limit_per_deficit)
-        .order_by("competency_id", "rank")
-        .values_list("competency_id", "eventpage_id")
-    )
-    by_competency: dict[int, list[int]] = {}
-    for competency_id, event_id in ranked:
-        by_competency.setdefault(competency_id, []).append(event_id)
-    wanted = {pk for ids in by_competency.values() for pk in ids}
-    events = {}
-    if wanted:
-        events = {
-            event.pk: event
-            for event in EventPage.objects.filter(pk__in=wanted)
-            .annotate(seats_taken=_seats_taken())
-            .prefetch_related("sessions")
-        }
-    for suggestion in result:
-        for event_id in by_competency.get(suggestion.competency_id, []):
-            event = events.get(event_id)
-            if event is None:
-                continue
-            seats_left = (
-                None if event.capacity is None else max(0, event.capacity - event.seats_taken)
-            )
-            suggestion.events.append(
-                EventSuggestion(
-                    event=event,
-                    seats_left=seats_left,
-                    in_teacher_municipality=bool(
-                        teacher.municipality_id and event.municipality_id == teacher.municipality_id
-                    ),
-                )
-            )
-    return result
+    return EventMatcher(now).suggest(route, limit_per_deficit)
 
 
 # Adding an event as a step -------------------------------------------------------------------

@@ -176,14 +176,18 @@ class DraftContent:
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
-def draft_content(route, result, now=None) -> DraftContent:
+def draft_content(route, result, now=None, matcher=None, competencies=None) -> DraftContent:
     """The goal, the tasks and the suggested steps of ``route`` (its snapshot of section 2
-    taken) for its deficits; events already among its other steps are not suggested again."""
+    taken) for its deficits; events already among its other steps are not suggested again.
+
+    A run over many teachers passes one :class:`~wagtail_iom.routes.builder.EventMatcher` and
+    the competencies (by id) to all of them."""
     deficits = builder.route_deficits(route)
-    competencies = Competency.objects.in_bulk([row["competency_id"] for row in deficits])
+    if competencies is None:
+        competencies = Competency.objects.in_bulk([row["competency_id"] for row in deficits])
+    matcher = matcher or builder.EventMatcher(now)
     suggestions = {
-        s.competency_id: s
-        for s in builder.suggest_events(route, limit_per_deficit=EVENTS_PER_DEFICIT, now=now)
+        s.competency_id: s for s in matcher.suggest(route, limit_per_deficit=EVENTS_PER_DEFICIT)
     }
     goals, tasks, steps = [], [], []
     by_event = {}  # event id: the step that holds it
@@ -249,10 +253,13 @@ def _period_not_over(route, today) -> bool:
     return route.ends_on is None or route.ends_on >= today
 
 
-def draft_for(result, by_user=None, language=None, now=None) -> DraftOutcome:
+def draft_for(
+    result, by_user=None, language=None, now=None, matcher=None, competencies=None
+) -> DraftOutcome:
     """Create or update the route draft of ``result``'s teacher from ``result`` (see the
     module's documentation); the teacher's row is locked, so that two runs for one teacher
-    are served one after the other."""
+    are served one after the other. ``matcher`` and ``competencies``: see
+    :func:`draft_content`."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     teacher_id = result.teacher_id
@@ -309,7 +316,7 @@ def draft_for(result, by_user=None, language=None, now=None) -> DraftOutcome:
             return DraftOutcome(teacher_id, SKIPPED, NO_DEFICITS, route.pk)
         # Suggestions leave out events among the route's other steps (those added by hand).
         _replace_steps(route, [])
-        content = draft_content(route, result, now=now)
+        content = draft_content(route, result, now=now, matcher=matcher, competencies=competencies)
         digest = content.digest(route, result)
         if not created and route.draft_state.get("digest") == digest:
             return DraftOutcome(teacher_id, SKIPPED, UNCHANGED, route.pk)
@@ -356,8 +363,18 @@ def build_drafts_for_teachers(teacher_ids, by_user=None, language=None) -> list[
     """A draft for each of ``teacher_ids`` from their latest diagnostics; teachers without
     results get nothing."""
     now = timezone.now()
+    # One matcher and one read of the competencies for the whole run.
+    matcher = builder.EventMatcher(now)
+    competencies = Competency.objects.in_bulk()
     return [
-        draft_for(result, by_user=by_user, language=language, now=now)
+        draft_for(
+            result,
+            by_user=by_user,
+            language=language,
+            now=now,
+            matcher=matcher,
+            competencies=competencies,
+        )
         for result in latest_results(teacher_ids)
     ]
 
