@@ -32,7 +32,6 @@ from django.db.models import Q, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 from wagtail.log_actions import registry as log_action_registry
-from wagtail.search import index
 
 from wagtail_iom.accounts.models import Invitation, PendingConfirmation
 from wagtail_iom.attendance.models import AttendanceMark
@@ -221,8 +220,9 @@ def _anonymise_profile(profile, changes):
 def _anonymise_routes(profile, changes, files):
     """Each route: its texts emptied, its snapshots cleared, its development map stripped of
     free texts; every saved version rewritten to the depersonalised route; the comments
-    deleted, the transitions' and completion marks' texts emptied, the evidence files removed,
-    and the route taken out of the search index."""
+    deleted, the transitions' and completion marks' texts emptied, and the evidence files
+    removed. (Routes are not in the search index: the admin searches them by the teacher's
+    name in the database.)"""
     for route in Route.objects.filter(teacher=profile).select_related("teacher"):
         for name in ROUTE_TEXT_FIELDS:
             setattr(route, name, "")
@@ -251,7 +251,6 @@ def _anonymise_routes(profile, changes, files):
             completion.evidence_file = ""
             completion.save(update_fields=["evidence_text", "evidence_url", "evidence_file"])
             changes.add("step_completions", 1)
-        index.remove_object(route)
 
 
 def _strip_free_text(value, key=None):

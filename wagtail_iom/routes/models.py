@@ -19,7 +19,6 @@ from django.utils.translation import pgettext_lazy
 from modelcluster.models import ClusterableModel
 from wagtail.fields import StreamField
 from wagtail.models import RevisionMixin
-from wagtail.search import index
 
 from wagtail_iom.routes.blocks import RoadmapBlock
 
@@ -74,7 +73,7 @@ class PresentationLevel(models.TextChoices):
     FEDERAL = "federal", pgettext_lazy("presentation level", "Federal")
 
 
-class Route(RevisionMixin, index.Indexed, ClusterableModel):
+class Route(RevisionMixin, ClusterableModel):
     teacher = models.ForeignKey(
         "wagtail_iom.TeacherProfile",
         verbose_name=_("teacher"),
@@ -204,13 +203,6 @@ class Route(RevisionMixin, index.Indexed, ClusterableModel):
         editable=False,
     )
     updated_at = models.DateTimeField(_("changed at"), auto_now=True)
-
-    search_fields = [
-        index.SearchField("goal"),
-        index.FilterField("status"),
-        index.FilterField("teacher_id"),
-        index.FilterField("curator_id"),
-    ]
 
     class Meta:
         verbose_name = _("individual educational route")
