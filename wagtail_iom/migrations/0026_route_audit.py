@@ -7,33 +7,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('wagtail_iom', '0025_results_presented'),
+        ("wagtail_iom", "0025_results_presented"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='RouteAudit',
+            name="RouteAudit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('audited_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='audited at')),
-                ('results', models.JSONField(blank=True, default=list, verbose_name='results per goal and task')),
-                ('transfer_to_practice', models.TextField(blank=True, verbose_name='transfer to practice')),
-                ('level_group', models.CharField(choices=[('low', 'Low'), ('basic', 'Basic'), ('elevated', 'Elevated'), ('high', 'High')], max_length=16, verbose_name='level group')),
-                ('level_from_diagnostic', models.BooleanField(default=False, verbose_name='level group as in the latest diagnostic')),
-                ('further_support', models.TextField(blank=True, verbose_name='further support recommended')),
-                ('conclusion', models.TextField(blank=True, verbose_name='conclusion')),
-                ('auditor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='audited by')),
-                ('diagnostic', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='wagtail_iom.diagnosticresult', verbose_name='latest diagnostic result')),
-                ('route', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='audit', to='wagtail_iom.route', verbose_name='route')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "audited_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="audited at"
+                    ),
+                ),
+                (
+                    "results",
+                    models.JSONField(
+                        blank=True, default=list, verbose_name="results per goal and task"
+                    ),
+                ),
+                (
+                    "transfer_to_practice",
+                    models.TextField(blank=True, verbose_name="transfer to practice"),
+                ),
+                (
+                    "level_group",
+                    models.CharField(
+                        choices=[
+                            ("low", "Low"),
+                            ("basic", "Basic"),
+                            ("elevated", "Elevated"),
+                            ("high", "High"),
+                        ],
+                        max_length=16,
+                        verbose_name="level group",
+                    ),
+                ),
+                (
+                    "level_from_diagnostic",
+                    models.BooleanField(
+                        default=False, verbose_name="level group as in the latest diagnostic"
+                    ),
+                ),
+                (
+                    "further_support",
+                    models.TextField(blank=True, verbose_name="further support recommended"),
+                ),
+                ("conclusion", models.TextField(blank=True, verbose_name="conclusion")),
+                (
+                    "auditor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="audited by",
+                    ),
+                ),
+                (
+                    "diagnostic",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtail_iom.diagnosticresult",
+                        verbose_name="latest diagnostic result",
+                    ),
+                ),
+                (
+                    "route",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="audit",
+                        to="wagtail_iom.route",
+                        verbose_name="route",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'methodical audit',
-                'verbose_name_plural': 'methodical audits',
-                'ordering': ['-audited_at', '-pk'],
-                'indexes': [models.Index(fields=['level_group', '-audited_at'], name='wagtail_iom_level_g_73c208_idx')],
+                "verbose_name": "methodical audit",
+                "verbose_name_plural": "methodical audits",
+                "ordering": ["-audited_at", "-pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["level_group", "-audited_at"], name="wagtail_iom_level_g_73c208_idx"
+                    )
+                ],
             },
         ),
     ]

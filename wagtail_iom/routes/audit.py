@@ -75,9 +75,7 @@ def audit_rows(route) -> list[AuditRow]:
 
 def latest_diagnostic(teacher_id):
     """The teacher's latest diagnostic result (by date), or None."""
-    return (
-        DiagnosticResult.objects.filter(teacher_id=teacher_id).order_by("-date", "-pk").first()
-    )
+    return DiagnosticResult.objects.filter(teacher_id=teacher_id).order_by("-date", "-pk").first()
 
 
 def initial_level(route):
@@ -156,11 +154,7 @@ def record_audit(route, user, data, *, notify=True, language=None) -> RouteAudit
     nothing changes. With ``notify``, the centre gets the audit's PDF once this commits.
     """
     with transaction.atomic():
-        current = (
-            Route.objects.select_for_update()
-            .select_related("teacher")
-            .get(pk=route.pk)
-        )
+        current = Route.objects.select_for_update().select_related("teacher").get(pk=route.pk)
         problem = refusal(current, user)
         if problem is not None:
             raise problem
@@ -219,7 +213,9 @@ def _audit_context(audit, step):
         text, cut1 = shorten(item.get("text", ""), step["row"])
         comment, cut2 = shorten(item.get("comment", ""), step["comment"])
         shortened |= cut1 or cut2
-        label = AuditResult(item["result"]).label if item.get("result") in AuditResult.values else ""
+        label = (
+            AuditResult(item["result"]).label if item.get("result") in AuditResult.values else ""
+        )
         rows.append(
             {
                 "kind": item.get("kind"),

@@ -374,9 +374,7 @@ class RouteAudit(models.Model):
     audited_at = models.DateTimeField(_("audited at"), default=timezone.now)
     results = models.JSONField(_("results per goal and task"), default=list, blank=True)
     transfer_to_practice = models.TextField(_("transfer to practice"), blank=True)
-    level_group = models.CharField(
-        _("level group"), max_length=16, choices=DiagnosticLevel.choices
-    )
+    level_group = models.CharField(_("level group"), max_length=16, choices=DiagnosticLevel.choices)
     level_from_diagnostic = models.BooleanField(
         _("level group as in the latest diagnostic"), default=False
     )

@@ -51,9 +51,7 @@ def allowed_transitions(route, user) -> list[str]:
     ]
 
 
-def transition(
-    route, to_status, user, comment="", notify=True, *, audit=False
-) -> RouteTransition:
+def transition(route, to_status, user, comment="", notify=True, *, audit=False) -> RouteTransition:
     """Move ``route`` to ``to_status`` as ``user``; refused with :class:`RouteError`.
 
     A route becomes audited only with its audit: :func:`wagtail_iom.routes.audit.record_audit`
