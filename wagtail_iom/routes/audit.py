@@ -265,9 +265,8 @@ def audit_pdf(audit) -> bytes:
 
 
 def audit_filename(audit) -> str:
-    teacher = audit.route.teacher
-    name = "-".join(teacher.full_name.split()) or "route"
-    return f"audit-{name}-{audit.audited_at:%Y-%m-%d}.pdf"
+    """Named like the printed route's files: by the route's id, no one's name."""
+    return f"route-{audit.route_id}-audit.pdf"
 
 
 def audited_route(audit_pk):
