@@ -44,6 +44,7 @@ from wagtail_iom.models import (
     ProfessionalRequest,
     Registration,
     Route,
+    RouteAudit,
     RouteComment,
     RouteTransition,
     SentNotification,
@@ -175,6 +176,19 @@ def rich_teacher(resource_map, media, client):
     RouteTransition.objects.create(
         route=route, from_status="development", to_status="approved", comment=f"{LAST} молодец"
     )
+    RouteAudit.objects.create(
+        route=route,
+        auditor=staff,
+        level_group="basic",
+        diagnostic=result,
+        results=[
+            {"kind": "goal", "text": f"{LAST}: новая цель", "result": "achieved", "comment": ""},
+            {"kind": "task", "text": "Задача", "result": "partly", "comment": f"{FIRST} старалась"},
+        ],
+        transfer_to_practice=f"{LAST} применяет на уроках",
+        further_support=f"{FIRST}: конкурс",
+        conclusion=f"{LAST} {FIRST} выполнила маршрут",
+    )
     StepCompletion.objects.create(
         route=route,
         step_id="step-1",
@@ -273,6 +287,11 @@ def test_no_trace_of_the_person_is_left_anywhere(
     assert TeacherLogEntry.objects.filter(teacher_id=rich_teacher.pk).exists()
     assert set(TeacherLogEntry.objects.values_list("label", flat=True)) == {ANONYMOUS_NAME}
     assert not StepCompletion.objects.get().evidence_file
+    # The audit keeps its results and level group for the statistics, not its texts.
+    audit = RouteAudit.objects.get()
+    assert [row["result"] for row in audit.results] == ["achieved", "partly"]
+    assert audit.level_group == "basic" and audit.conclusion == ""
+    assert record.changes["route_audits"] == 1
     assert PersonalDataExport.objects.count() == 0
     # The record: when, why, by whom, and counts only.
     assert record.carried_out_at == NOW

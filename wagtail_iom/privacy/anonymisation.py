@@ -60,7 +60,13 @@ from wagtail_iom.privacy.models import (
     ConsentWithdrawal,
     PersonalDataExport,
 )
-from wagtail_iom.routes.models import Route, RouteComment, RouteTransition, StepCompletion
+from wagtail_iom.routes.models import (
+    Route,
+    RouteAudit,
+    RouteComment,
+    RouteTransition,
+    StepCompletion,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +94,9 @@ ROUTE_TEXT_FIELDS = (
     "sources",
     "reflection",
 )
+
+#: The texts of a route's methodical audit that are emptied (see :func:`_anonymise_audit`).
+AUDIT_TEXT_FIELDS = ("transfer_to_practice", "further_support", "conclusion")
 
 PROFILE_EMPTIED_FIELDS = (
     "first_name",
@@ -237,6 +246,7 @@ def _anonymise_routes(profile, changes, files):
         changes.add("route_revisions", revisions.count())
         revisions.update(content=content, object_str=title)
 
+        changes.add("route_audits", _anonymise_audit(route))
         changes.add("route_comments", RouteComment.objects.filter(route=route).delete()[0])
         changes.add(
             "route_transitions",
@@ -252,6 +262,22 @@ def _anonymise_routes(profile, changes, files):
             completion.save(update_fields=["evidence_text", "evidence_url", "evidence_file"])
             changes.add("step_completions", 1)
         index.remove_object(route)
+
+
+def _anonymise_audit(route) -> int:
+    """The route's methodical audit: its texts emptied (the goal and tasks it quotes, the
+    comments, the transfer to practice, the support, the conclusion); the results per row, the
+    level group and the dates stay for the statistics. 1 when there was an audit to empty."""
+    audit = RouteAudit.objects.filter(route=route).first()
+    if audit is None:
+        return 0
+    audit.results = [
+        {**row, "text": "", "comment": ""} for row in audit.results if isinstance(row, dict)
+    ]
+    for name in AUDIT_TEXT_FIELDS:
+        setattr(audit, name, "")
+    audit.save(update_fields=["results", *AUDIT_TEXT_FIELDS])
+    return 1
 
 
 def _strip_free_text(value, key=None):
