@@ -84,7 +84,7 @@ class RouteAuditForm(forms.Form):
         for number, row in enumerate(rows):
             if row.kind == "task":
                 task += 1
-                title = gettext("Task %(number)d") % {"number": task}
+                title = gettext("Task %(number)s") % {"number": task}
             else:
                 title = gettext("Goal")
             self.fields[f"result_{number}"] = forms.ChoiceField(
