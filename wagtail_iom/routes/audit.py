@@ -188,9 +188,15 @@ def record_audit(route, user, data, *, notify=True, language=None) -> RouteAudit
 #: of each field, of a row's goal or task, of a row's comment, and the most rows shown.
 FIT_STEPS = (
     {"text": None, "row": None, "comment": None, "rows": None},
+    {"text": 2000, "row": 400, "comment": 500, "rows": 30},
     {"text": 1500, "row": 300, "comment": 400, "rows": 24},
-    {"text": 800, "row": 200, "comment": 200, "rows": 16},
+    {"text": 1200, "row": 250, "comment": 300, "rows": 20},
+    {"text": 900, "row": 200, "comment": 250, "rows": 16},
+    {"text": 700, "row": 160, "comment": 200, "rows": 14},
+    {"text": 550, "row": 140, "comment": 160, "rows": 12},
     {"text": 400, "row": 120, "comment": 120, "rows": 10},
+    {"text": 300, "row": 100, "comment": 90, "rows": 8},
+    {"text": 250, "row": 90, "comment": 75, "rows": 7},
     {"text": 200, "row": 80, "comment": 60, "rows": 6},
     {"text": 100, "row": 60, "comment": 30, "rows": 4},
 )
@@ -257,11 +263,23 @@ def audit_pdf(audit) -> bytes:
 
     :raises DocumentUnavailable: WeasyPrint is not installed.
     """
-    for step in FIT_STEPS:
-        document = layout_pdf(audit_html(audit, step))
-        if len(document.pages) == 1:
-            break
-    return document.write_pdf()
+    document = layout_pdf(audit_html(audit, FIT_STEPS[0]))
+    if len(document.pages) == 1:
+        return document.write_pdf()
+    # The steps shorten more and more: find the first that fits by halving (four or five
+    # layouts rather than up to eleven). The last step always fits.
+    low, high = 1, len(FIT_STEPS) - 1
+    best = None
+    while low <= high:
+        middle = (low + high) // 2
+        candidate = layout_pdf(audit_html(audit, FIT_STEPS[middle]))
+        if len(candidate.pages) == 1:
+            best, high = candidate, middle - 1
+        else:
+            low = middle + 1
+    if best is None:  # pragma: no cover - the last step holds four short rows
+        best = layout_pdf(audit_html(audit, FIT_STEPS[-1]))
+    return best.write_pdf()
 
 
 def audit_filename(audit) -> str:

@@ -213,6 +213,10 @@ class RouteAuditView(RouteActionMixin, WagtailAdminTemplateMixin, FormView):
             {"url": "", "label": self.get_page_title()},
         ]
 
+    def form_invalid(self, form):
+        messages.error(self.request, _("Correct the errors in the audit form."))
+        return super().form_invalid(form)
+
     def form_valid(self, form):
         try:
             route_audit.record_audit(
