@@ -366,6 +366,7 @@ def test_the_centre_gets_the_audit_with_its_pdf(
     ((filename, content, mimetype),) = message.attachments
     assert (filename, mimetype) == (route_audit.audit_filename(audit), "application/pdf")
     assert pdf_pages(content, tmp_path) == 1
+    assert url("inspect", route.pk) in message.body
     # Once: a repeated task sends nothing more.
     from wagtail_iom.routes.emails import send_route_audit
 
@@ -424,6 +425,8 @@ def test_the_list_is_scoped(client, world, audits):
     response = client.get(reverse(LIST_URL))
     assert listed(response) == ["Алексеева", "Васильева"]
     assert counts(response) == {"low": 1, "basic": 1, "elevated": 0, "high": 0}
+    # The methodist's list is the municipality's already: no choice of a municipality.
+    assert "municipality" not in response.context["filters"].filters
     # The school head: the school's teachers; the curator: the assigned teachers.
     login(client, world["school_head"])
     assert listed(client.get(reverse(LIST_URL))) == ["Алексеева"]

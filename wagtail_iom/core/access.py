@@ -396,11 +396,6 @@ def audits_visible_to(user):
     return RouteAudit.objects.filter(route__in=routes_visible_to(user).values("pk"))
 
 
-def sees_all_municipalities(user) -> bool:
-    """Whether a listing should offer the choice of a municipality (the centre's view)."""
-    return sees_all_teachers(user)
-
-
 def can_comment_route(user, route) -> bool:
     return can_see_route(user, route)
 

@@ -324,7 +324,7 @@ class RouteAuditFilterSet(WagtailFilterSet):
     def __init__(self, *args, request=None, **kwargs):
         super().__init__(*args, request=request, **kwargs)
         # Only the centre chooses a municipality; a methodist's list is their own already.
-        if request is not None and not access.sees_all_municipalities(request.user):
+        if request is not None and not access.sees_all_teachers(request.user):
             self.filters.pop("municipality", None)
 
 

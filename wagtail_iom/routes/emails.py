@@ -341,6 +341,14 @@ def centre_recipients():
     return list(people.values())
 
 
+def _route_inspect_url(route):
+    """The route's read-only page in the admin (an audited route is no longer edited)."""
+    viewset = getattr(route, "snippet_viewset", None)  # None: the routes' admin is not installed
+    if viewset is None:
+        return ""
+    return mail.absolute_url(sites.admin_base_url(), viewset.get_url_name("inspect"), route.pk)
+
+
 def send_route_audit(audit_pk, language=None) -> int:
     """E-mail the audit's PDF to each head of the centre not e-mailed yet; returns how many
     e-mails were sent now. With no head of the centre to write to, the audit is logged as not
@@ -381,7 +389,7 @@ def send_route_audit(audit_pk, language=None) -> int:
                     if audit.auditor
                     else "",
                     "name": user.get_full_name(),
-                    "route_url": _route_admin_url(route),
+                    "route_url": _route_inspect_url(route),
                     "site_name": sites.site_name(),
                 }
             return mail.render(
