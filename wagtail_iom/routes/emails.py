@@ -342,11 +342,9 @@ def centre_recipients():
 
 
 def _route_inspect_url(route):
-    """The route's read-only page in the admin (an audited route is no longer edited)."""
-    viewset = getattr(route, "snippet_viewset", None)  # None: the routes' admin is not installed
-    if viewset is None:
-        return ""
-    return mail.absolute_url(sites.admin_base_url(), viewset.get_url_name("inspect"), route.pk)
+    """The route's read-only page in the admin (an audited route is no longer edited); empty
+    when the routes' admin is not installed. The name is the route viewset's (admin.py)."""
+    return mail.absolute_url(sites.admin_base_url(), "wagtail_iom_routes:inspect", route.pk)
 
 
 def send_route_audit(audit_pk, language=None) -> int:
