@@ -62,6 +62,7 @@ TOOLS = {
             check=weasyprint_loads,
         ),
         Tool("pdftotext", "poppler-utils", "reads back the text of the PDF files made"),
+        Tool("pdfinfo", "poppler-utils", "counts the pages of the PDF files made (the audit)"),
         Tool(
             "pdftoppm",
             "poppler-utils",

@@ -113,6 +113,13 @@ def notify_route_status(route_id, transition_id, language=None):
     return route_emails.send_route_status(route_id, transition_id, language=language)
 
 
+@shared_task(name="wagtail_iom.notify_route_audit", **MAIL_RETRY)
+def notify_route_audit(audit_id, language=None):
+    """A route was audited: e-mail the audit's one-page PDF to the heads of the centre (each
+    once)."""
+    return route_emails.send_route_audit(audit_id, language=language)
+
+
 @shared_task(name="wagtail_iom.build_personal_data_export")
 def build_personal_data_export(export_id):
     """A teacher's "My data" file; an export already built (or failed) is left as it is."""

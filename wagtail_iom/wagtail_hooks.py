@@ -220,6 +220,37 @@ def register_route_viewset():
     return RouteViewSet()
 
 
+# The methodical audits of routes (routes/audit_admin.py): their list under Reports, for those
+# who see routes (each sees the audits of the routes they see).
+@hooks.register("register_admin_viewset")
+def register_route_audit_viewset():
+    from wagtail_iom.routes.audit_admin import RouteAuditViewSet
+
+    return RouteAuditViewSet()
+
+
+@hooks.register("register_reports_menu_item")
+def register_route_audit_menu_item():
+    from django.urls import reverse
+    from django.utils.translation import gettext_lazy as _
+    from wagtail.admin.menu import MenuItem
+
+    from wagtail_iom.core import access
+    from wagtail_iom.routes.audit_admin import VIEWSET_NAME
+
+    class AuditsMenuItem(MenuItem):
+        def is_shown(self, request):
+            return access.can_view_routes(request.user)
+
+    return AuditsMenuItem(
+        _("Methodical audits"),
+        reverse(f"{VIEWSET_NAME}:index"),
+        name="iom-route-audits",
+        icon_name="clipboard-list",
+        order=917,
+    )
+
+
 def _route_delete_bulk_action():
     from wagtail_iom.routes.admin import RouteDeleteBulkAction
 

@@ -44,6 +44,7 @@ from wagtail_iom.models import (
     ProfessionalRequest,
     Registration,
     Route,
+    RouteAudit,
     RouteComment,
     RouteTransition,
     SentNotification,
@@ -164,6 +165,8 @@ def rich_teacher(resource_map, media, client):
         ends_on=datetime.date.today() + datetime.timedelta(days=200),
         goal=f"{LAST} {FIRST}: освоить формирующее оценивание",
         reflection="Я, Венцеслава, научилась",
+        curator_reflection=f"{FIRST} {LAST} перенесла приёмы в свои уроки",
+        curator_reflection_at=datetime.datetime(2026, 5, 1, tzinfo=datetime.UTC),
         profile_snapshot={"full_name": f"{LAST} {FIRST} {PATRONYMIC}", "email": EMAIL},
         roadmap=[stage("growth", self_step(activity=f"Конспект {LAST}", step_id="step-1"))],
     )
@@ -174,6 +177,19 @@ def rich_teacher(resource_map, media, client):
     RouteComment.objects.create(route=route, author=user, text=f"Исправьте, {FIRST}")
     RouteTransition.objects.create(
         route=route, from_status="development", to_status="approved", comment=f"{LAST} молодец"
+    )
+    RouteAudit.objects.create(
+        route=route,
+        auditor=staff,
+        level_group="basic",
+        diagnostic=result,
+        results=[
+            {"kind": "goal", "text": f"{LAST}: новая цель", "result": "achieved", "comment": ""},
+            {"kind": "task", "text": "Задача", "result": "partly", "comment": f"{FIRST} старалась"},
+        ],
+        transfer_to_practice=f"{LAST} применяет на уроках",
+        further_support=f"{FIRST}: конкурс",
+        conclusion=f"{LAST} {FIRST} выполнила маршрут",
     )
     StepCompletion.objects.create(
         route=route,
@@ -276,6 +292,11 @@ def test_no_trace_of_the_person_is_left_anywhere(
     assert TeacherLogEntry.objects.filter(teacher_id=rich_teacher.pk).exists()
     assert set(TeacherLogEntry.objects.values_list("label", flat=True)) == {ANONYMOUS_NAME}
     assert not StepCompletion.objects.get().evidence_file
+    # The audit keeps its results and level group for the statistics, not its texts.
+    audit = RouteAudit.objects.get()
+    assert [row["result"] for row in audit.results] == ["achieved", "partly"]
+    assert audit.level_group == "basic" and audit.conclusion == ""
+    assert record.changes["route_audits"] == 1
     assert PersonalDataExport.objects.count() == 0
     # The record: when, why, by whom, and counts only.
     assert record.carried_out_at == NOW

@@ -418,11 +418,19 @@ def test_a_methodist_of_the_municipality_writes_the_recommendations(client, worl
     assert route.sources == data["sources"]
 
 
-def test_a_methodist_audits_a_completed_route(client, world):
+def test_a_methodist_audits_a_completed_route_with_the_audit_form(client, world):
     route = world["routes"]["a"]
     set_status(route, RouteStatus.COMPLETED)
     login(client, world["methodist"])
+    # A bare move to audited is refused: the audit is recorded with its form
+    # (tests/routes/test_audit.py).
     client.post(url("transition", route.pk, RouteStatus.AUDITED), {"comment": "Проверено"})
+    route.refresh_from_db()
+    assert route.status == RouteStatus.COMPLETED
+    client.post(
+        url("audit", route.pk),
+        {"transfer_to_practice": "Применяет", "level_group": "basic", "conclusion": "Проверено"},
+    )
     route.refresh_from_db()
     assert route.status == RouteStatus.AUDITED
 

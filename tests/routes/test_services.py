@@ -21,6 +21,7 @@ from wagtail_iom.models import (
     StaffRole,
     StepCompletion,
 )
+from wagtail_iom.routes import audit as route_audit
 from wagtail_iom.routes import services as routes
 from wagtail_iom.routes import workflow
 from wagtail_iom.routes.services import RouteError
@@ -175,7 +176,13 @@ def test_the_whole_workflow_records_who_when_and_why(teacher, people):
     workflow.transition(route, RouteStatus.APPROVED, head, comment="Согласовано")
     workflow.transition(route, RouteStatus.IMPLEMENTATION, curator)
     workflow.transition(route, RouteStatus.COMPLETED, curator)
-    workflow.transition(route, RouteStatus.AUDITED, methodist)
+    # A route becomes audited with its audit (routes/audit.py), never by a bare move.
+    route_audit.record_audit(
+        route,
+        methodist,
+        {"transfer_to_practice": "Применяет", "level_group": "basic", "conclusion": "Выполнен"},
+        notify=False,
+    )
     route.refresh_from_db()
     assert route.status == RouteStatus.AUDITED
     history = list(

@@ -67,6 +67,11 @@ def test_demo_routes_cover_every_status_and_every_kind_of_step():
     assert sorted(Route.objects.values_list("pk", "status")) == first
     assert RouteTransition.objects.count() == transitions
     assert set(RouteStatus.values) == {status for _pk, status in first}
+    # An audited route has its audit (a route becomes audited only with one).
+    from wagtail_iom.models import RouteAudit
+
+    audited = {pk for pk, status in first if status == RouteStatus.AUDITED}
+    assert set(RouteAudit.objects.values_list("route_id", flat=True)) == audited
     kinds = {child.block_type for route in Route.objects.all() for _s, child in iter_steps(route)}
     assert kinds == {
         "event",

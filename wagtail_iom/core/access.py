@@ -383,6 +383,19 @@ def can_audit_route(user, route) -> bool:
     return route.teacher.municipality_id in municipalities
 
 
+def audits_visible_to(user):
+    """The methodical audits ``user`` may list and print: those of the routes they see (a
+    methodist their municipality's, a school head their school's, a curator their teachers',
+    the centre head all)."""
+    RouteAudit = model("RouteAudit")
+
+    if not can_view_routes(user):
+        return RouteAudit.objects.none()
+    if not teacher_scope(user):
+        return RouteAudit.objects.all()
+    return RouteAudit.objects.filter(route__in=routes_visible_to(user).values("pk"))
+
+
 def can_comment_route(user, route) -> bool:
     return can_see_route(user, route)
 

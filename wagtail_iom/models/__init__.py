@@ -81,7 +81,9 @@ from wagtail_iom.privacy.models import (
     PersonalDataExportStatus,
 )
 from wagtail_iom.routes.models import (
+    AuditResult,
     Route,
+    RouteAudit,
     RouteComment,
     RouteKind,
     RouteLayout,
@@ -92,6 +94,7 @@ from wagtail_iom.routes.models import (
 )
 
 __all__ = [
+    "AuditResult",
     "EventDocument",
     "EventFormat",
     "EventLevel",
@@ -160,6 +163,7 @@ __all__ = [
     "TeacherProposalOrigin",
     "TeacherProposalStatus",
     "Route",
+    "RouteAudit",
     "RouteComment",
     "RouteKind",
     "RouteLayout",

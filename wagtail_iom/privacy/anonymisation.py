@@ -59,7 +59,13 @@ from wagtail_iom.privacy.models import (
     ConsentWithdrawal,
     PersonalDataExport,
 )
-from wagtail_iom.routes.models import Route, RouteComment, RouteTransition, StepCompletion
+from wagtail_iom.routes.models import (
+    Route,
+    RouteAudit,
+    RouteComment,
+    RouteTransition,
+    StepCompletion,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +92,11 @@ ROUTE_TEXT_FIELDS = (
     "self_and_non_formal_education",
     "sources",
     "reflection",
+    "curator_reflection",
 )
+
+#: The texts of a route's methodical audit that are emptied (see :func:`_anonymise_audit`).
+AUDIT_TEXT_FIELDS = ("transfer_to_practice", "further_support", "conclusion")
 
 PROFILE_EMPTIED_FIELDS = (
     "first_name",
@@ -226,6 +236,8 @@ def _anonymise_routes(profile, changes, files):
     for route in Route.objects.filter(teacher=profile).select_related("teacher"):
         for name in ROUTE_TEXT_FIELDS:
             setattr(route, name, "")
+        route.curator_reflection_by = None
+        route.curator_reflection_at = None
         route.profile_snapshot = {}
         route.diagnostics_snapshot = {}
         route.roadmap = _strip_free_text(list(route.roadmap.get_prep_value()))
@@ -237,6 +249,7 @@ def _anonymise_routes(profile, changes, files):
         changes.add("route_revisions", revisions.count())
         revisions.update(content=content, object_str=title)
 
+        changes.add("route_audits", _anonymise_audit(route))
         changes.add("route_comments", RouteComment.objects.filter(route=route).delete()[0])
         changes.add(
             "route_transitions",
@@ -251,6 +264,22 @@ def _anonymise_routes(profile, changes, files):
             completion.evidence_file = ""
             completion.save(update_fields=["evidence_text", "evidence_url", "evidence_file"])
             changes.add("step_completions", 1)
+
+
+def _anonymise_audit(route) -> int:
+    """The route's methodical audit: its texts emptied (the goal and tasks it quotes, the
+    comments, the transfer to practice, the support, the conclusion); the results per row, the
+    level group and the dates stay for the statistics. 1 when there was an audit to empty."""
+    audit = RouteAudit.objects.filter(route=route).first()
+    if audit is None:
+        return 0
+    audit.results = [
+        {**row, "text": "", "comment": ""} for row in audit.results if isinstance(row, dict)
+    ]
+    for name in AUDIT_TEXT_FIELDS:
+        setattr(audit, name, "")
+    audit.save(update_fields=["results", *AUDIT_TEXT_FIELDS])
+    return 1
 
 
 def _strip_free_text(value, key=None):

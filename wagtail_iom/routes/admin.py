@@ -69,10 +69,13 @@ from wagtail_iom.people.forms import SchoolChoiceField
 from wagtail_iom.people.widgets import AdminTeacherChooser
 from wagtail_iom.routes import builder as route_builder
 from wagtail_iom.routes import reflection as curator_reflection
+from wagtail_iom.routes.audit_admin import route_urlpatterns as audit_urlpatterns
 from wagtail_iom.routes.blocks import RouteStage
 from wagtail_iom.routes.models import (
+    AuditResult,
     PresentationLevel,
     Route,
+    RouteAudit,
     RouteComment,
     RouteKind,
     RouteSource,
@@ -415,12 +418,16 @@ TRANSITION_ACTIONS = {
 
 
 def transition_buttons(route, user):
+    """The moves ``user`` may make; "audited" opens the audit form (routes/audit_admin.py),
+    every other move the confirmation of :class:`RouteTransitionView`."""
     viewset = Route.snippet_viewset
     return [
         {
             "to": to,
             "label": TRANSITION_ACTIONS.get(to, RouteStatus(to).label),
-            "url": reverse(viewset.get_url_name("transition"), args=[quote(route.pk), to]),
+            "url": reverse(viewset.get_url_name("audit"), args=[quote(route.pk)])
+            if to == RouteStatus.AUDITED
+            else reverse(viewset.get_url_name("transition"), args=[quote(route.pk), to]),
         }
         for to in allowed_transitions(route, user)
     ]
@@ -443,6 +450,9 @@ def route_context(request, route, *, with_suggestions=False, with_steps=False):
         "status_history": list(route.transitions.select_related("by")),
         "route_comments": list(route.comments.select_related("author")),
         "route_warnings": route_warnings(route),
+        "route_audit": RouteAudit.objects.filter(route=route).select_related("auditor").first(),
+        "result_choices": AuditResult.choices,
+        "audit_pdf_url": reverse(Route.snippet_viewset.get_url_name("audit_pdf"), args=[route.pk]),
         **snapshot_context(route),
         "stage_choices": RouteStage.CHOICES,
         "default_stage": route_builder.DEFAULT_EVENT_STAGE,
@@ -1260,6 +1270,7 @@ class RouteViewSet(snippet_views.SnippetViewSet):
     def get_urlpatterns(self):
         return [
             *super().get_urlpatterns(),
+            *audit_urlpatterns(),
             path(
                 "transition/<iom_id:pk>/<slug:to_status>/",
                 self.construct_view(RouteTransitionView),

@@ -18,6 +18,11 @@ default layout (``WAGTAIL_IOM["ROUTE_DEFAULT_LAYOUT"]``), to
 (their :class:`~wagtail_iom.models.StaffMembership`), each in an e-mail of their own, as plain
 text with an HTML alternative, in the language given (else ``settings.LANGUAGE_CODE``).
 
+The methodical audit to the centre
+    :func:`route_audited` enqueues ``wagtail_iom.notify_route_audit`` on commit;
+    :func:`send_route_audit` e-mails the audit's one-page PDF to the heads of the centre, once
+    each (nobody to write to: a warning in the log).
+
 Each e-mail is sent once: its key ``route-<status>:<route pk>:<transition pk>:<user pk>`` goes
 into :class:`~wagtail_iom.models.SentNotification` in the same transaction as the sending (see
 :func:`wagtail_iom.core.mail.send_once`), so a repeated or retried task sends nothing twice.
@@ -25,6 +30,7 @@ A route sent for approval that was already decided when the task runs is not ann
 """
 
 import functools
+import logging
 
 from django.conf import settings
 from django.urls import NoReverseMatch
@@ -36,6 +42,8 @@ from wagtail_iom.curators.assignments import approvers_and_methodists
 from wagtail_iom.curators.models import CuratorAssignment
 
 CORRECTION_KIND = "route_correction"
+
+logger = logging.getLogger(__name__)
 
 
 def _statuses():
@@ -296,5 +304,96 @@ def send_route_draft(route_pk, result_pk, language=None) -> int:
             return mail.render(DRAFT_KIND, context, to=user.email, language=language)
 
         if mail.send_once(draft_key(route.pk, result_pk, user.pk), DRAFT_KIND, user, build):
+            sent += 1
+    return sent
+
+
+# The methodical audit to the centre ----------------------------------------------------------
+
+AUDIT_KIND = "route_audit"
+
+
+def audit_key(audit_pk, user_pk) -> str:
+    return f"route-audit:{audit_pk}:{user_pk}"
+
+
+def route_audited(audit, language=None):
+    """The audit of a route was recorded: e-mail its one-page PDF to the centre once the
+    transaction commits (000 §5.13: «Данные о результатах реализации ИОМ передаются в
+    ЦНППМ»)."""
+    mail.enqueue_on_commit("notify_route_audit", audit.pk, language)
+
+
+def centre_recipients():
+    """The active heads of the centre with an e-mail address, each once, in a stable order."""
+    from wagtail_iom.core.access import StaffRole
+    from wagtail_iom.curators.models import StaffMembership
+
+    people = {}
+    memberships = (
+        StaffMembership.objects.filter(role=StaffRole.CENTRE_HEAD, user__is_active=True)
+        .exclude(user__email="")
+        .select_related("user")
+        .order_by("user_id", "pk")
+    )
+    for membership in memberships:
+        people.setdefault(membership.user_id, membership.user)
+    return list(people.values())
+
+
+def _route_inspect_url(route):
+    """The route's read-only page in the admin (an audited route is no longer edited); empty
+    when the routes' admin is not installed. The name is the route viewset's (admin.py)."""
+    return mail.absolute_url(sites.admin_base_url(), "wagtail_iom_routes:inspect", route.pk)
+
+
+def send_route_audit(audit_pk, language=None) -> int:
+    """E-mail the audit's PDF to each head of the centre not e-mailed yet; returns how many
+    e-mails were sent now. With no head of the centre to write to, the audit is logged as not
+    sent (it stays in the audits' list of the admin)."""
+    from wagtail_iom.routes import audit as route_audit
+
+    audit = route_audit.audited_route(audit_pk)
+    if audit is None:
+        return 0
+    people = centre_recipients()
+    if not people:
+        logger.warning(
+            "The audit %s of route %s was not e-mailed: no head of the centre has an e-mail "
+            "address.",
+            audit.pk,
+            audit.route_id,
+        )
+        return 0
+    language = language or settings.LANGUAGE_CODE
+    route = audit.route
+
+    @functools.cache
+    def attachment():
+        with translation.override(language):
+            content = route_audit.audit_pdf(audit)
+        return (route_audit.audit_filename(audit), content, "application/pdf")
+
+    sent = 0
+    for user in people:
+
+        def build(user=user):
+            with translation.override(language):
+                context = {
+                    "audit": audit,
+                    "route": route,
+                    "teacher": route.teacher,
+                    "auditor_name": (audit.auditor.get_full_name() or audit.auditor.get_username())
+                    if audit.auditor
+                    else "",
+                    "name": user.get_full_name(),
+                    "route_url": _route_inspect_url(route),
+                    "site_name": sites.site_name(),
+                }
+            return mail.render(
+                AUDIT_KIND, context, to=user.email, language=language, attachments=[attachment()]
+            )
+
+        if mail.send_once(audit_key(audit.pk, user.pk), AUDIT_KIND, user, build):
             sent += 1
     return sent

@@ -14,12 +14,14 @@ route must keep saying what it said when it was approved.
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from modelcluster.models import ClusterableModel
 from wagtail.fields import StreamField
 from wagtail.models import RevisionMixin
 
+from wagtail_iom.diagnostics.models import DiagnosticLevel
 from wagtail_iom.routes.blocks import RoadmapBlock
 
 
@@ -328,3 +330,62 @@ class RouteComment(models.Model):
 
     def __str__(self):
         return self.text[:60]
+
+
+class AuditResult(models.TextChoices):
+    """How far a goal or a task of a route was reached, in the methodist's judgement."""
+
+    ACHIEVED = "achieved", pgettext_lazy("audit result", "Achieved")
+    PARTLY = "partly", pgettext_lazy("audit result", "Partly achieved")
+    NOT_ACHIEVED = "not_achieved", pgettext_lazy("audit result", "Not achieved")
+
+
+class RouteAudit(models.Model):
+    """The methodical audit of a completed route (000 §5.13, 002): made by a municipal
+    methodist (or the centre head) with :func:`wagtail_iom.routes.audit.record_audit`, which
+    moves the route to "audited" in the same transaction and sends the one-page PDF to the
+    centre. One audit per route.
+
+    ``results`` holds a row per goal and task of the route as they were when audited:
+    ``[{"kind": "goal" | "task", "text": ..., "result": AuditResult, "comment": ...}]``.
+    ``level_group`` is one of 002's four groups (the diagnostic levels); it is proposed from
+    the teacher's latest diagnostic result (``diagnostic``) and ``level_from_diagnostic`` says
+    whether the methodist kept it.
+    """
+
+    route = models.OneToOneField(
+        Route, verbose_name=_("route"), on_delete=models.CASCADE, related_name="audit"
+    )
+    auditor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("audited by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+    )
+    audited_at = models.DateTimeField(_("audited at"), default=timezone.now)
+    results = models.JSONField(_("results per goal and task"), default=list, blank=True)
+    transfer_to_practice = models.TextField(_("transfer to practice"), blank=True)
+    level_group = models.CharField(_("level group"), max_length=16, choices=DiagnosticLevel.choices)
+    level_from_diagnostic = models.BooleanField(
+        _("level group as in the latest diagnostic"), default=False
+    )
+    diagnostic = models.ForeignKey(
+        "wagtail_iom.DiagnosticResult",
+        verbose_name=_("latest diagnostic result"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    further_support = models.TextField(_("further support recommended"), blank=True)
+    conclusion = models.TextField(_("conclusion"), blank=True)
+
+    class Meta:
+        verbose_name = _("methodical audit")
+        verbose_name_plural = _("methodical audits")
+        ordering = ["-audited_at", "-pk"]
+        indexes = [models.Index(fields=["level_group", "-audited_at"])]
+
+    def __str__(self):
+        return str(_("Audit of %(route)s") % {"route": self.route})

@@ -43,7 +43,7 @@ _CHECKS = {
 
 
 def allowed_transitions(route, user) -> list[str]:
-    """The statuses ``user`` may move ``route`` to now."""
+    """The statuses ``user`` may move ``route`` to now (to "audited" through the audit form)."""
     return [
         to
         for (frm, to), who in TRANSITIONS.items()
@@ -51,8 +51,11 @@ def allowed_transitions(route, user) -> list[str]:
     ]
 
 
-def transition(route, to_status, user, comment="", notify=True) -> RouteTransition:
+def transition(route, to_status, user, comment="", notify=True, *, audit=False) -> RouteTransition:
     """Move ``route`` to ``to_status`` as ``user``; refused with :class:`RouteError`.
+
+    A route becomes audited only with its audit: :func:`wagtail_iom.routes.audit.record_audit`
+    passes ``audit=True``; any other move to "audited" is refused (``audit_required``).
 
     With ``notify`` (the default) the school head and the methodists are e-mailed the printed
     route when it is sent for approval and when it is approved; demo data passes False.
@@ -71,6 +74,11 @@ def transition(route, to_status, user, comment="", notify=True) -> RouteTransiti
                     "status": f"«{current.get_status_display()}»",
                     "to": RouteStatus(to_status).label if to_status in S.values else to_status,
                 },
+            )
+        if to_status == S.AUDITED and not audit:
+            raise RouteError(
+                "audit_required",
+                _("A route becomes audited when its audit is recorded: fill in the audit form."),
             )
         if not _CHECKS[who](user, current):
             raise RouteError("forbidden", _("You may not make this change to this route."))

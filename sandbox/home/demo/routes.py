@@ -8,6 +8,7 @@ from django.utils import timezone
 from sandbox.home.demo.teachers import PAST_EVENTS
 from wagtail_iom.diagnostics import competency_profile
 from wagtail_iom.models import EventPage, Route, RouteStatus
+from wagtail_iom.routes import audit as route_audit
 from wagtail_iom.routes import services as routes
 from wagtail_iom.routes import workflow
 
@@ -41,6 +42,15 @@ COMMENTS = {
     "returned": "Добавьте в маршрут мероприятие неформального трека по дефициту.",
     "approved": "Согласовано. Руководитель ОО.",
     "audited": "Маршрут выполнен, результаты подтверждены на заседании ММС.",
+}
+
+AUDIT = {
+    "transfer": "Приёмы формирующего оценивания применяются на уроках математики в 7-х "
+    "классах; комплект заданий в формате PISA используется коллегами школы.",
+}
+AUDIT_COMMENTS = {
+    0: "Цель достигнута: результаты класса выросли.",
+    2: "Комплект заданий готов, апробирован в двух классах из четырёх.",
 }
 
 REFLECTIONS = {
@@ -214,10 +224,16 @@ def build_routes(profiles, people):
             route.save_revision(user=people["curator"])
             for step in PATHS[ORDER[index % len(ORDER)]]:
                 actor = route.curator if actors[step] == people["curator"] else actors[step]
+                if step == RouteStatus.AUDITED:
+                    # The reflexive stage comes before the audit, and a route becomes
+                    # audited only with its audit.
+                    _reflections(route)
+                    _audit(route, actor)
+                    continue
                 workflow.transition(
                     route, step, actor, comment=COMMENTS.get(step, ""), notify=False
                 )
-            if route.status in (RouteStatus.COMPLETED, RouteStatus.AUDITED):
+            if route.status == RouteStatus.COMPLETED:
                 _reflections(route)
         built.append(route)
     return built
@@ -233,6 +249,32 @@ def _reflections(route):
         curator_reflection_at=timezone.now(),
     )
     route.refresh_from_db()
+
+
+def _audit(route, auditor):
+    """The methodical audit of a completed route (routes/audit.py): every goal and task
+    judged, the level group as in the teacher's latest diagnostics."""
+    level, _result = route_audit.initial_level(route)
+    rows = route_audit.audit_rows(route)
+    results = [
+        {
+            "result": "achieved" if number != 2 else "partly",
+            "comment": AUDIT_COMMENTS.get(number, ""),
+        }
+        for number in range(len(rows))
+    ]
+    route_audit.record_audit(
+        route,
+        auditor,
+        {
+            "results": results,
+            "transfer_to_practice": AUDIT["transfer"],
+            "level_group": level or "basic",
+            "further_support": route.further_support,
+            "conclusion": COMMENTS["audited"],
+        },
+        notify=False,
+    )
 
 
 def _take_snapshot(route):

@@ -33,7 +33,7 @@ its end.
 Building a document runs a fixed number of queries, whatever the number of steps.
 """
 
-from wagtail_iom.routes.documents.html import render_html, render_pdf
+from wagtail_iom.routes.documents.html import layout_pdf, render_html, render_pdf
 from wagtail_iom.routes.documents.structure import (
     LAYOUTS,
     DocumentUnavailable,
@@ -70,6 +70,7 @@ __all__ = [
     "DocumentUnavailable",
     "RouteDocument",
     "default_layout",
+    "layout_pdf",
     "render",
     "render_docx",
     "render_html",

@@ -32,10 +32,19 @@ def render_pdf(document) -> bytes:
 
     :raises DocumentUnavailable: WeasyPrint is not installed.
     """
+    return layout_pdf(render_html(document)).write_pdf()
+
+
+def layout_pdf(html):
+    """WeasyPrint's laid-out document of ``html`` (its ``pages``, its ``write_pdf()``): for
+    the printed forms that must count their pages before writing them (the audit's one page).
+
+    :raises DocumentUnavailable: WeasyPrint is not installed.
+    """
     try:
         from weasyprint import HTML
     except ImportError as exc:  # pragma: no cover - the pdf extra is installed in CI
         raise DocumentUnavailable(
             _("PDF files cannot be made on this site: WeasyPrint is not installed.")
         ) from exc
-    return HTML(string=render_html(document)).write_pdf()
+    return HTML(string=html).render()
