@@ -502,3 +502,20 @@ def test_a_row_dropped_from_a_waiting_chunk_still_lets_the_import_finish():
     assert job.status == DiagnosticImportStatus.APPLIED
     imported = DiagnosticResult.objects.filter(teacher__in=teachers, total_score=50)
     assert sorted(imported.values_list("teacher_id", flat=True)) == [t.pk for t in teachers[1:]]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner statistics")
+def test_a_large_import_refreshes_the_statistics_before_the_drafts(monkeypatch, transactional_db):
+    def last_analyze():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = %s",
+                [CompetencyScore._meta.db_table],
+            )
+            return cursor.fetchone()[0]
+
+    before = last_analyze()
+    monkeypatch.setattr(importing, "ANALYZE_FROM_ROWS", 2)
+    job, _teachers = started_import(2)
+    importing.apply_chunk(job.pk, 0)
+    assert last_analyze() is not None and last_analyze() != before
