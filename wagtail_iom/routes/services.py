@@ -146,6 +146,21 @@ def iter_steps(route):
             yield stage.value["stage"], child
 
 
+def raw_steps(route):
+    """(stage, raw step) of the roadmap as stored: no page is loaded, no query is made (for
+    pages that read many routes at once and look events up in bulk)."""
+    for stage in route.roadmap.raw_data or []:
+        value = stage.get("value") or {}
+        for step in value.get("steps") or []:
+            yield value.get("stage") or "", step
+
+
+def raw_event_id(raw_value) -> int | None:
+    """The event id a raw event step names (None: none, or not a number)."""
+    event = raw_value.get("event")
+    return event if isinstance(event, int) else (int(event) if str(event).isdigit() else None)
+
+
 def route_steps(route) -> list[RouteStep]:
     """Every step with its completion: three queries for any number of steps."""
     steps = []
