@@ -6,32 +6,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('wagtail_iom', '0025_results_presented'),
+        ("wagtail_iom", "0025_results_presented"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MunicipalRouteExport',
+            name="MunicipalRouteExport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='The first day of the month.', verbose_name='month')),
-                ('status', models.CharField(choices=[('pending', 'Being prepared'), ('ready', 'Ready'), ('failed', 'Failed')], default='pending', max_length=16, verbose_name='status')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='prepared at')),
-                ('expires_at', models.DateTimeField(blank=True, null=True, verbose_name='link expires at')),
-                ('routes', models.PositiveIntegerField(default=0, verbose_name='routes')),
-                ('file', models.FileField(blank=True, max_length=255, upload_to='wagtail_iom/municipal-exports/', verbose_name='file')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='route_exports', to='wagtail_iom.municipality', verbose_name='municipality')),
-                ('requested_by', models.ForeignKey(blank=True, help_text='Empty: the scheduled task.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "month",
+                    models.DateField(help_text="The first day of the month.", verbose_name="month"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Being prepared"),
+                            ("ready", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "finished_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="prepared at"),
+                ),
+                (
+                    "expires_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="link expires at"),
+                ),
+                ("routes", models.PositiveIntegerField(default=0, verbose_name="routes")),
+                (
+                    "file",
+                    models.FileField(
+                        blank=True,
+                        max_length=255,
+                        upload_to="wagtail_iom/municipal-exports/",
+                        verbose_name="file",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="route_exports",
+                        to="wagtail_iom.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: the scheduled task.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'monthly export of routes',
-                'verbose_name_plural': 'monthly exports of routes',
-                'ordering': ['-month', '-created_at', '-pk'],
-                'constraints': [models.UniqueConstraint(fields=('municipality', 'month'), name='iom_one_route_export_per_month')],
+                "verbose_name": "monthly export of routes",
+                "verbose_name_plural": "monthly exports of routes",
+                "ordering": ["-month", "-created_at", "-pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("municipality", "month"), name="iom_one_route_export_per_month"
+                    )
+                ],
             },
         ),
     ]

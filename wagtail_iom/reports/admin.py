@@ -413,9 +413,7 @@ def municipal_export_download(request, token):
     if not access.can_download_municipal_export(request.user, export.municipality_id):
         return forbidden(
             request,
-            gettext(
-                "This export is for the methodists of %(municipality)s and the centre only."
-            )
+            gettext("This export is for the methodists of %(municipality)s and the centre only.")
             % {"municipality": export.municipality.name},
         )
     if not municipal_export.is_downloadable(export):
