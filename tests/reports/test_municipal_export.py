@@ -432,3 +432,25 @@ def test_the_screens_list_is_scoped(region, client):
     client.force_login(methodist_of(region["second"], "far"))
     page = client.get(SCREEN)
     assert [e.municipality for e, _token in page.context["exports"]] == [region["second"]]
+
+
+def test_a_rebuild_keeps_the_link_working_meanwhile(export, region, client):
+    client.force_login(methodist_of(region["first"], "meta"))
+    url = link(export)
+    # "Export now" on a ready export: the build is enqueued on commit; until it runs, the link
+    # already sent still downloads the current file.
+    municipal_export.request_export(region["first"], MONTH, requested_by=None)
+    export.refresh_from_db()
+    assert export.status == "ready"
+    assert client.get(url).status_code == 200
+
+
+def test_a_failed_first_build_is_marked_failed(region, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(municipal_export, "write_workbook", broken)
+    with pytest.raises(RuntimeError):
+        municipal_export.build(region["first"].pk, MONTH)
+    export = MunicipalRouteExport.objects.get()
+    assert export.status == "failed" and not export.file

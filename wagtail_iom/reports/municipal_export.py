@@ -15,6 +15,7 @@ the file is deleted when the link expires (:func:`delete_expired_exports`, daily
 """
 
 import datetime
+import gc
 import logging
 import secrets
 import tempfile
@@ -232,6 +233,10 @@ def write_rows(sheet, routes, chunk_size=CHUNK_SIZE) -> int:
         for route in chunk:
             sheet.append(safe_cells(sheet, route_row(route, raw[route.pk], lookups)))
         count += len(chunk)
+        # A route's StreamField value holds reference cycles: freed only by the cycle
+        # collector, which would let thousands of roadmaps pile up between its full runs.
+        del chunk, raw, lookups
+        gc.collect()
     return count
 
 
@@ -250,15 +255,16 @@ def write_workbook(municipality, output, chunk_size=CHUNK_SIZE) -> int:
 
 
 def request_export(municipality, month, requested_by=None) -> MunicipalRouteExport:
-    """Staff's "export now": the export of ``municipality`` for ``month`` marked as being
-    prepared, its build enqueued when the transaction commits. A second click while it is
-    built starts another build of the same row, which replaces the file."""
+    """Staff's "export now": the export of ``municipality`` for ``month``, its build enqueued
+    when the transaction commits. A ready export stays ready (its link keeps working) until
+    the new file replaces its file; a new or failed one is marked as being prepared. A second
+    click while it is built starts another build of the same row, which replaces the file."""
     month = month_of(month)
     export, _created = MunicipalRouteExport.objects.get_or_create(
-        municipality=municipality, month=month
+        municipality=municipality, month=month, defaults={"requested_by": requested_by}
     )
-    MunicipalRouteExport.objects.filter(pk=export.pk).update(
-        status=Status.PENDING, requested_by=requested_by
+    MunicipalRouteExport.objects.filter(pk=export.pk).exclude(status=Status.READY).update(
+        status=Status.PENDING
     )
     export.refresh_from_db()
     mail.enqueue_on_commit(
@@ -286,7 +292,8 @@ def build(municipality_id, month, requested_by_id=None) -> MunicipalRouteExport 
             count = write_workbook(municipality, handle)
         except Exception:
             logger.exception("The route export %s could not be built", export.pk)
-            MunicipalRouteExport.objects.filter(pk=export.pk).update(
+            # A ready file of the month stays downloadable; only a first build fails visibly.
+            MunicipalRouteExport.objects.filter(pk=export.pk).exclude(status=Status.READY).update(
                 status=Status.FAILED, finished_at=timezone.now()
             )
             raise
