@@ -149,7 +149,14 @@ def iter_steps(route):
 def raw_steps(route):
     """(stage, raw step) of the roadmap as stored: no page is loaded, no query is made (for
     pages that read many routes at once and look events up in bulk)."""
-    for stage in route.roadmap.raw_data or []:
+    return raw_steps_of(route.roadmap.raw_data)
+
+
+def raw_steps_of(roadmap_data):
+    """The same from the roadmap's stored JSON, decoded (a list of stages)."""
+    for stage in roadmap_data or []:
+        if not isinstance(stage, dict):
+            continue
         value = stage.get("value") or {}
         for step in value.get("steps") or []:
             yield value.get("stage") or "", step
