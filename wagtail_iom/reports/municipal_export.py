@@ -172,12 +172,11 @@ def _period(route) -> str:
 
 
 def route_row(route, steps, lookups) -> list:
-    """The cells of one route (``steps``: its raw steps, from :func:`raw_steps`)."""
+    """The cells of one route (``steps``: its raw steps, from ``raw_steps_of``)."""
     user_id = route.teacher.user_id
     marked = []
     for stage, step in steps:
         kind, value = step.get("type"), step.get("value") or {}
-        done = False
         if kind == "event":
             done = (user_id, raw_event_id(value)) in lookups.attended
         else:

@@ -159,7 +159,8 @@ def raw_steps_of(roadmap_data):
             continue
         value = stage.get("value") or {}
         for step in value.get("steps") or []:
-            yield value.get("stage") or "", step
+            if isinstance(step, dict):
+                yield value.get("stage") or "", step
 
 
 def raw_event_id(raw_value) -> int | None:
