@@ -9,7 +9,9 @@ import re
 import pytest
 from django.core import mail as outbox_mail
 from django.core import signing
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import load_workbook
@@ -31,6 +33,7 @@ from wagtail_iom.models import (
     StepCompletion,
 )
 from wagtail_iom.reports import municipal_export
+from wagtail_iom.reports.admin import municipal_export_menu_item
 
 pytestmark = [pytest.mark.django_db]
 
@@ -454,3 +457,29 @@ def test_a_failed_first_build_is_marked_failed(region, monkeypatch):
         municipal_export.build(region["first"].pk, MONTH)
     export = MunicipalRouteExport.objects.get()
     assert export.status == "failed" and not export.file
+
+
+def test_the_screens_list_costs_the_same_for_more_exports(region, client):
+    client.force_login(staff("head", CENTRE_HEAD))
+    municipal_export.build(region["first"].pk, MONTH)
+    with CaptureQueriesContext(connection) as few:
+        client.get(SCREEN)
+    municipal_export.build(region["second"].pk, MONTH)
+    municipal_export.build(region["first"].pk, datetime.date(2026, 11, 1))
+    with CaptureQueriesContext(connection) as more:
+        page = client.get(SCREEN)
+    assert len(page.context["exports"]) == 3
+    assert len(more.captured_queries) == len(few.captured_queries)
+
+
+def test_the_menu_item_shows_to_the_centre_head_and_methodists_only(region, rf):
+    item = municipal_export_menu_item()
+    for user, shown in [
+        (staff("head", CENTRE_HEAD), True),
+        (methodist_of(region["first"], "meta"), True),
+        (staff("cur", CURATOR), False),
+        (staff("plain"), False),
+    ]:
+        request = rf.get("/admin/")
+        request.user = user
+        assert item.is_shown(request) is shown
