@@ -1,7 +1,7 @@
 """The reports in the Wagtail admin, under *Reports*: Wagtail's ReportView with the report's
-filters, CSV and XLSX exports, and a chart beside an accessible table."""
+filters, CSV and XLSX exports, and a chart beside an accessible table; and the monthly export
+of a municipality's routes (its screen and its signed download link)."""
 
-from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.http import FileResponse
@@ -18,7 +18,6 @@ from wagtail.admin.views.reports import ReportView
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import access
 from wagtail_iom.core.exports import SafeCSVExportMixin
-from wagtail_iom.core.forms import IdModelChoiceField
 from wagtail_iom.core.http import forbidden
 from wagtail_iom.reports import chart, municipal_export, services
 from wagtail_iom.reports.filters import (
@@ -29,6 +28,7 @@ from wagtail_iom.reports.filters import (
     RoutesByStatusFilterSet,
     TeacherCoverageFilterSet,
 )
+from wagtail_iom.reports.forms import MunicipalExportForm
 
 URL_NAMESPACE = "wagtail_iom_reports"
 
@@ -326,20 +326,6 @@ def report_menu_item(url_name):
 
 
 # The monthly export to municipalities (seed 002) ------------------------------------------------
-
-
-class MunicipalExportForm(forms.Form):
-    municipality = IdModelChoiceField(
-        label=_("Municipality"), queryset=None, empty_label=None, required=True
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        field = self.fields["municipality"]
-        field.queryset = access.municipalities_exportable_by(user).order_by("name", "pk")
-        field.error_messages["invalid_choice"] = _(
-            "Choose one of the municipalities in the list: you may export only those."
-        )
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
