@@ -995,12 +995,24 @@ def _route_roadmap(steps: int, events: list[int], competencies: list[str], rng) 
     ]
 
 
-def generate_routes(count: int, seed: int = 1) -> dict:
+def generate_routes(
+    count: int,
+    seed: int = 1,
+    prefix: str = ROUTE_USER_PREFIX,
+    largest_share: float = 0.0,
+    steps: int = 4,
+    deficits: int = 0,
+) -> dict:
     """``count`` teachers (users, consents, profiles) with one route each, in bulk.
 
-    Every route has a short roadmap (four steps) but one, the first, which has
+    Every route has a short roadmap (``steps`` steps) but one, the first, which has
     :data:`BIG_ROUTE_STEPS` steps of every kind. Idempotent: kept when ``count`` routes of the
-    bench teachers exist.
+    bench teachers (user names starting with ``prefix``) exist.
+
+    Teachers are spread evenly over the schools, except ``largest_share`` of them, who work at
+    the schools of the first municipality (a region's capital: the monthly export's largest
+    file). ``deficits``: that many deficits in each route's section 2, as a route built from
+    diagnostics has them.
     """
     import datetime
 
@@ -1018,24 +1030,27 @@ def generate_routes(count: int, seed: int = 1) -> dict:
 
     started = time.perf_counter()
     User = get_user_model()
-    existing = Route.objects.filter(teacher__user__username__startswith=ROUTE_USER_PREFIX)
+    existing = Route.objects.filter(teacher__user__username__startswith=prefix)
     big = existing.order_by("pk").first()
     if existing.count() == count and big is not None:
         return {"routes": count, "created": False, "seconds": 0.0, "big_route": big.pk}
     with transaction.atomic():
         # A profile protects its consent, a consent its user (the consent is a record kept as
         # long as its person): the profiles (and their routes) first, then the consents.
-        TeacherProfile.objects.filter(user__username__startswith=ROUTE_USER_PREFIX).delete()
-        PersonalDataConsent.objects.filter(user__username__startswith=ROUTE_USER_PREFIX).delete()
-        User.objects.filter(username__startswith=ROUTE_USER_PREFIX).delete()
+        TeacherProfile.objects.filter(user__username__startswith=prefix).delete()
+        PersonalDataConsent.objects.filter(user__username__startswith=prefix).delete()
+        User.objects.filter(username__startswith=prefix).delete()
         rng = random.Random(f"routes-{seed}")
         schools = list(School.objects.values_list("pk", "municipality_id")[:2000])
         event_ids = list(EventPage.objects.live().values_list("pk", flat=True)[:500])
-        competencies = [str(pk) for pk in Competency.objects.values_list("pk", flat=True)]
+        framework = list(Competency.objects.values_list("pk", "code", "name"))
+        competencies = [str(pk) for pk, _code, _name in framework]
+        capital = schools[0][1] if schools else None
+        capital_schools = [row for row in schools if row[1] == capital]
         users = User.objects.bulk_create(
             [
                 User(
-                    username=f"{ROUTE_USER_PREFIX}{n:06d}",
+                    username=f"{prefix}{n:06d}",
                     email=f"t{n}@bench.example",
                     password=make_password(None),  # unusable: nobody signs in as them
                     is_active=True,
@@ -1058,6 +1073,8 @@ def generate_routes(count: int, seed: int = 1) -> dict:
         profiles = []
         for n, (user, consent) in enumerate(zip(users, consents, strict=True)):
             school, municipality = schools[n % len(schools)] if schools else (None, None)
+            if capital_schools and n % 1000 < largest_share * 1000:
+                school, municipality = capital_schools[n % len(capital_schools)]
             last, first = names[n % len(names)]
             profiles.append(
                 TeacherProfile(
@@ -1073,14 +1090,24 @@ def generate_routes(count: int, seed: int = 1) -> dict:
         start = datetime.date.today() - datetime.timedelta(days=60)
         routes = []
         for n, profile in enumerate(profiles):
-            steps = BIG_ROUTE_STEPS if n == 0 else 4
+            chosen = rng.sample(framework, k=min(deficits, len(framework))) if deficits else []
             route = Route(
                 teacher=profile,
                 starts_on=start,
                 ends_on=start + datetime.timedelta(days=365),
                 status=ROUTE_STATUS_CYCLE[n % len(ROUTE_STATUS_CYCLE)],
                 goal="Повысить уровень предметных и методических компетенций.",
-                roadmap=_route_roadmap(steps, event_ids or [0], competencies, rng),
+                roadmap=_route_roadmap(
+                    BIG_ROUTE_STEPS if n == 0 else steps, event_ids or [0], competencies, rng
+                ),
+                diagnostics_snapshot={
+                    "deficits": [
+                        {"competency_id": pk, "code": code, "name": name, "score": 35.0}
+                        for pk, code, name in chosen
+                    ]
+                }
+                if chosen
+                else {},
             )
             routes.append(route)
         routes = Route.objects.bulk_create(routes, batch_size=BATCH_SIZE)

@@ -80,6 +80,9 @@ DEFAULTS = {
     "INVITATION_DAYS": 14,
     # How long the link to a teacher's "My data" file works; the file is deleted afterwards.
     "PERSONAL_DATA_EXPORT_DAYS": 7,
+    # How long the link to a municipality's monthly export of routes works (e-mailed to its
+    # methodists on the 1st); the file is deleted afterwards.
+    "MUNICIPAL_EXPORT_DAYS": 31,
     # After a teacher withdraws the consent, their data are depersonalised after this many
     # days (152-FZ, art. 21 §5 allows at most 30); the teacher may cancel until then.
     "CONSENT_WITHDRAWAL_DAYS": 30,

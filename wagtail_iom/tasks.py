@@ -13,12 +13,15 @@ from django.conf import settings
 from django.utils import translation
 
 from wagtail_iom.accounts import emails as account_emails
+from wagtail_iom.core import mail
 from wagtail_iom.curators import emails as curator_emails
 from wagtail_iom.diagnostics import importing as diagnostics_import
 from wagtail_iom.directory.importing import delete_stale_import_previews
 from wagtail_iom.events import emails as event_emails
 from wagtail_iom.privacy import anonymisation, retention
 from wagtail_iom.privacy import exports as personal_data_exports
+from wagtail_iom.reports import emails as report_emails
+from wagtail_iom.reports import municipal_export
 from wagtail_iom.routes import drafts as route_drafts
 from wagtail_iom.routes import emails as route_emails
 
@@ -174,3 +177,38 @@ def build_route_drafts_for_teachers(teacher_ids, user_id=None, language=None):
 def notify_route_draft(route_id, result_id, language=None):
     """A route was drafted from diagnostics: e-mail the teacher and the curator (each once)."""
     return route_emails.send_route_draft(route_id, result_id, language=language)
+
+
+@shared_task(name="wagtail_iom.send_monthly_municipal_exports")
+def send_monthly_municipal_exports(language=None):
+    """Periodic (the 1st of each month): one ``build_municipal_route_export`` per
+    municipality, for the current month; returns how many were started."""
+    month = municipal_export.current_month().isoformat()
+    ids = municipal_export.municipality_ids()
+    for municipality_id in ids:
+        build_municipal_route_export.delay(municipality_id, month, None, language)
+    return len(ids)
+
+
+@shared_task(name="wagtail_iom.build_municipal_route_export")
+def build_municipal_route_export(municipality_id, month, requested_by_id=None, language=None):
+    """The XLSX of one municipality's routes for ``month`` (ISO date), replacing the file of
+    that municipality and month; then its link to the methodists not told yet."""
+    with translation.override(language or settings.LANGUAGE_CODE):
+        export = municipal_export.build(municipality_id, month, requested_by_id)
+    if export is None:
+        return None
+    mail.enqueue_on_commit("send_municipal_route_export", export.pk, language)
+    return export.pk
+
+
+@shared_task(name="wagtail_iom.send_municipal_route_export", **MAIL_RETRY)
+def send_municipal_route_export(export_id, language=None):
+    """The signed link of a ready export to each methodist of its municipality (each once)."""
+    return report_emails.send_export_links(export_id, language=language)
+
+
+@shared_task(name="wagtail_iom.delete_expired_municipal_route_exports")
+def delete_expired_municipal_route_exports():
+    """Periodic (daily): delete the monthly exports whose link has expired."""
+    return municipal_export.delete_expired_exports()

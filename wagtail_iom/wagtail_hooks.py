@@ -334,6 +334,13 @@ def register_report_urls():
     ]
 
 
+@hooks.register("register_reports_menu_item")
+def register_municipal_export_menu_item():
+    from wagtail_iom.reports.admin import municipal_export_menu_item
+
+    return municipal_export_menu_item()
+
+
 # The centre's reports under Reports, one menu item each (reports/admin.py, REPORT_MENU).
 for _url_name in REPORT_MENU:
     hooks.register("register_reports_menu_item", partial(report_menu_item, _url_name))

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
@@ -174,5 +175,14 @@ CELERY_BEAT_SCHEDULE = {
     "wagtail-iom-day-before-reminders": {
         "task": "wagtail_iom.send_day_before_reminders",
         "schedule": 60 * 60,
+    },
+    # The monthly export of each municipality's routes to its methodists (seed 002), on the 1st.
+    "wagtail-iom-monthly-municipal-exports": {
+        "task": "wagtail_iom.send_monthly_municipal_exports",
+        "schedule": crontab(minute=0, hour=6, day_of_month=1),
+    },
+    "wagtail-iom-delete-expired-municipal-route-exports": {
+        "task": "wagtail_iom.delete_expired_municipal_route_exports",
+        "schedule": 24 * 60 * 60,
     },
 }

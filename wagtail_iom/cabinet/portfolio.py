@@ -49,7 +49,7 @@ from wagtail_iom.routes.documents.structure import (
     Table,
 )
 from wagtail_iom.routes.models import RouteStatus, RouteTransition, StepCompletion
-from wagtail_iom.routes.services import SELF_MARKED, Progress
+from wagtail_iom.routes.services import SELF_MARKED, Progress, raw_event_id, raw_steps
 
 #: The routes the portfolio lists: those the teacher has gone through.
 COMPLETED_STATUSES = (RouteStatus.COMPLETED, RouteStatus.AUDITED)
@@ -146,19 +146,6 @@ class Portfolio:
         return f"portfolio-{self.made_on:%Y-%m-%d}.pdf"
 
 
-def _raw_steps(route):
-    """(stage, raw step) of the roadmap as stored: no page is loaded."""
-    for stage in route.roadmap.raw_data or []:
-        value = stage.get("value") or {}
-        for step in value.get("steps") or []:
-            yield value.get("stage") or "", step
-
-
-def _event_id(raw_value):
-    event = raw_value.get("event")
-    return event if isinstance(event, int) else (int(event) if str(event).isdigit() else None)
-
-
 def portfolio(user) -> Portfolio | None:
     """The portfolio of ``user``'s own data; None for a user who is not a teacher.
 
@@ -173,9 +160,9 @@ def portfolio(user) -> Portfolio | None:
         .order_by("-ends_on", "-pk")
     )
     route_ids = [route.pk for route in routes]
-    raw = {route.pk: list(_raw_steps(route)) for route in routes}
+    raw = {route.pk: list(raw_steps(route)) for route in routes}
     event_ids = {
-        _event_id(step.get("value") or {})
+        raw_event_id(step.get("value") or {})
         for steps in raw.values()
         for _stage, step in steps
         if step.get("type") == "event"
@@ -215,7 +202,7 @@ def portfolio(user) -> Portfolio | None:
             if kind not in MARKED_TYPES:
                 continue
             if kind == "event":
-                event_id = _event_id(value)
+                event_id = raw_event_id(value)
                 title = titles.get(event_id) or str(UNAVAILABLE_EVENT)
                 completion, done = None, event_id in attended_event_ids
             else:

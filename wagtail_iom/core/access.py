@@ -589,3 +589,44 @@ def routes_reportable_to(user):
     return Route.objects.filter(
         teacher__in=TeacherProfile.objects.filter(scope.teachers()).values("pk")
     )
+
+
+# The monthly export of a municipality's routes (reports/municipal_export.py): the names and
+# progress of its teachers, so narrower than the reports' counts. The municipality's own
+# methodists receive it; the centre head may build and open any municipality's. Nobody else,
+# whatever their groups say: a curator, a school head, staff without a role.
+
+
+def municipalities_exportable_by(user):
+    """The municipalities whose routes export ``user`` may build and download."""
+    Municipality = model("Municipality")
+
+    if not (user and user.is_authenticated and user.is_active):
+        return Municipality.objects.none()
+    if is_centre_head(user):
+        return Municipality.objects.all()
+    ids = [m.municipality_id for m in _role_values(user, StaffRole.MUNICIPAL_METHODIST)]
+    return Municipality.objects.filter(pk__in=ids)
+
+
+def can_export_municipal_routes(user) -> bool:
+    """Whether the "Monthly export of routes" screen is open to ``user``."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and (is_centre_head(user) or _role_values(user, StaffRole.MUNICIPAL_METHODIST))
+    )
+
+
+def can_download_municipal_export(user, municipality_id) -> bool:
+    """A signed link to a municipality's export opens only for a signed-in methodist of that
+    municipality or the centre head: a forwarded e-mail opens nothing."""
+    if not (user and user.is_authenticated and user.is_active):
+        return False
+    if is_centre_head(user):
+        return True
+    return any(
+        m.municipality_id == municipality_id
+        for m in _role_values(user, StaffRole.MUNICIPAL_METHODIST)
+    )

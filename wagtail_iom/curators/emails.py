@@ -30,12 +30,17 @@ def proposals_created(proposals, language=None):
 
 def recipients(teacher):
     """The active methodists of the teacher's municipality with an e-mail address, each once."""
-    if teacher.municipality_id is None:
+    return methodists_of(teacher.municipality_id)
+
+
+def methodists_of(municipality_id):
+    """The active methodists of a municipality with an e-mail address, each once."""
+    if municipality_id is None:
         return []
     memberships = (
         StaffMembership.objects.filter(
             role=StaffRole.MUNICIPAL_METHODIST,
-            municipality_id=teacher.municipality_id,
+            municipality_id=municipality_id,
             user__is_active=True,
         )
         .exclude(user__email="")

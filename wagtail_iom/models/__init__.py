@@ -80,6 +80,7 @@ from wagtail_iom.privacy.models import (
     PersonalDataExport,
     PersonalDataExportStatus,
 )
+from wagtail_iom.reports.models import MunicipalRouteExport, MunicipalRouteExportStatus
 from wagtail_iom.routes.models import (
     AuditResult,
     Route,
@@ -171,4 +172,6 @@ __all__ = [
     "RouteStatus",
     "RouteTransition",
     "StepCompletion",
+    "MunicipalRouteExport",
+    "MunicipalRouteExportStatus",
 ]

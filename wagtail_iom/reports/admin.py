@@ -1,16 +1,25 @@
 """The reports in the Wagtail admin, under *Reports*: Wagtail's ReportView with the report's
-filters, CSV and XLSX exports, and a chart beside an accessible table."""
+filters, CSV and XLSX exports, and a chart beside an accessible table; and the monthly export
+of a municipality's routes (its screen and its signed download link)."""
 
+from django.contrib import messages
+from django.db import transaction
+from django.http import FileResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.reports import ReportView
 
+from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import access
 from wagtail_iom.core.exports import SafeCSVExportMixin
 from wagtail_iom.core.http import forbidden
-from wagtail_iom.reports import chart, services
+from wagtail_iom.reports import chart, municipal_export, services
 from wagtail_iom.reports.filters import (
     AttendanceByEventFilterSet,
     DeficitCoverageFilterSet,
@@ -19,6 +28,7 @@ from wagtail_iom.reports.filters import (
     RoutesByStatusFilterSet,
     TeacherCoverageFilterSet,
 )
+from wagtail_iom.reports.forms import MunicipalExportForm
 
 URL_NAMESPACE = "wagtail_iom_reports"
 
@@ -271,6 +281,12 @@ def urlpatterns():
             LowResultsFewRoutesView.as_view(results_only=True),
             name="low_results_few_routes_results",
         ),
+        path("municipal-export/", municipal_export_index, name="municipal_export"),
+        path(
+            "municipal-export/download/<str:token>/",
+            municipal_export_download,
+            name="municipal_export_download",
+        ),
         path("attendance-by-event/", AttendanceByEventView.as_view(), name="attendance_by_event"),
         path(
             "attendance-by-event/results/",
@@ -306,4 +322,111 @@ def report_menu_item(url_name):
         name="iom-" + url_name.replace("_", "-"),
         icon_name="table",
         order=order,
+    )
+
+
+# The monthly export to municipalities (seed 002) ------------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def municipal_export_index(request):
+    """Reports → Monthly export of routes: the centre head picks a municipality, a methodist
+    has their own; "Export now" builds this month's file (and e-mails the methodists their
+    link if they have not had it yet). Below, the recent exports with their links."""
+    if not access.can_export_municipal_routes(request.user):
+        return forbidden(
+            request,
+            gettext("Only the head of the centre and municipal methodists export routes."),
+        )
+    form = MunicipalExportForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        municipality = form.cleaned_data["municipality"]
+        with transaction.atomic():
+            municipal_export.request_export(
+                municipality, municipal_export.current_month(), request.user
+            )
+        messages.success(
+            request,
+            gettext(
+                "The export of %(municipality)s is being prepared: reload this page in a few "
+                "minutes to download it."
+            )
+            % {"municipality": municipality.name},
+        )
+        return redirect(f"{URL_NAMESPACE}:municipal_export")
+    exports = [
+        (export, municipal_export.download_token(export))
+        for export in municipal_export.recent_exports(request.user)
+    ]
+    return TemplateResponse(
+        request,
+        "wagtail_iom/admin/reports/municipal_export.html",
+        {
+            "form": form,
+            "exports": [
+                (export, token if municipal_export.is_downloadable(export) else "")
+                for export, token in exports
+            ],
+            "days": iom_settings.MUNICIPAL_EXPORT_DAYS,
+        },
+    )
+
+
+def _link_refused(request, status):
+    if status == 410:
+        reason = gettext(
+            "This link has expired and its file has been deleted. The next monthly export "
+            "comes on the 1st; the centre or your municipality's methodist can export now."
+        )
+    else:
+        reason = gettext("This link is not valid. Open the link from the e-mail as it is.")
+    return TemplateResponse(
+        request,
+        "wagtail_iom/admin/reports/municipal_export_refused.html",
+        {"reason": reason},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "HEAD"])
+def municipal_export_download(request, token):
+    """The signed link: not ours → 404, expired → 410, not the user's municipality → 403;
+    otherwise the file. Signing in comes first (the admin's login)."""
+    try:
+        export = municipal_export.export_for_token(token)
+    except municipal_export.LinkRefused as refused:
+        return _link_refused(request, refused.status)
+    if not access.can_download_municipal_export(request.user, export.municipality_id):
+        return forbidden(
+            request,
+            gettext("This export is for the methodists of %(municipality)s and the centre only.")
+            % {"municipality": export.municipality.name},
+        )
+    if not municipal_export.is_downloadable(export):
+        return _link_refused(request, 410)
+    try:
+        handle = export.file.open("rb")
+    except (FileNotFoundError, OSError):
+        return _link_refused(request, 410)
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=municipal_export.filename(export),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+class MunicipalExportMenuItem(MenuItem):
+    def is_shown(self, request):
+        return access.can_export_municipal_routes(request.user)
+
+
+def municipal_export_menu_item():
+    """*Reports → Monthly export of routes*, for the centre head and municipal methodists."""
+    return MunicipalExportMenuItem(
+        _("Monthly export of routes"),
+        reverse(f"{URL_NAMESPACE}:municipal_export"),
+        name="iom-municipal-export",
+        icon_name="download",
+        order=917,
     )

@@ -17,11 +17,17 @@ def write_xlsx(report, output, title="Report"):
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31])
     for values in report.table():
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value)
-            if cell.data_type == "f":
-                cell.data_type = "s"
-            cells.append(cell)
-        sheet.append(cells)
+        sheet.append(safe_cells(sheet, values))
     workbook.save(output)
+
+
+def safe_cells(sheet, values):
+    """A row of a write-only ``sheet``: a text that starts with "=" stays text, never a
+    formula."""
+    cells = []
+    for value in values:
+        cell = WriteOnlyCell(sheet, value)
+        if cell.data_type == "f":
+            cell.data_type = "s"
+        cells.append(cell)
+    return cells

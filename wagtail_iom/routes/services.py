@@ -146,6 +146,29 @@ def iter_steps(route):
             yield stage.value["stage"], child
 
 
+def raw_steps(route):
+    """(stage, raw step) of the roadmap as stored: no page is loaded, no query is made (for
+    pages that read many routes at once and look events up in bulk)."""
+    return raw_steps_of(route.roadmap.raw_data)
+
+
+def raw_steps_of(roadmap_data):
+    """The same from the roadmap's stored JSON, decoded (a list of stages)."""
+    for stage in roadmap_data or []:
+        if not isinstance(stage, dict):
+            continue
+        value = stage.get("value") or {}
+        for step in value.get("steps") or []:
+            if isinstance(step, dict):
+                yield value.get("stage") or "", step
+
+
+def raw_event_id(raw_value) -> int | None:
+    """The event id a raw event step names (None: none, or not a number)."""
+    event = raw_value.get("event")
+    return event if isinstance(event, int) else (int(event) if str(event).isdigit() else None)
+
+
 def route_steps(route) -> list[RouteStep]:
     """Every step with its completion: three queries for any number of steps."""
     steps = []
