@@ -14,6 +14,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from tests.browser.test_route_pages import admin_login, admin_screenshot
+from wagtail_iom.conf import iom_settings
 from wagtail_iom.models import Municipality, MunicipalRouteExport, StaffMembership
 from wagtail_iom.reports import municipal_export
 
@@ -69,6 +70,8 @@ def test_the_methodist_exports_the_municipality_and_downloads_it(
     options = page.locator("#id_municipality option")
     assert options.all_inner_texts() == [municipality.name]
     assert page.locator("label[for=id_municipality]").is_visible()
+    days = str(iom_settings.MUNICIPAL_EXPORT_DAYS)
+    assert days in page.locator(".nice-padding > p").first.inner_text()
     assert axe_violations(page) == []
     admin_screenshot(screenshot, page, "municipal-export-methodist-empty")
 
@@ -81,7 +84,12 @@ def test_the_methodist_exports_the_municipality_and_downloads_it(
     row = export_row(page, export)
     assert municipality.name in row.inner_text()
     assert "Готов" in row.inner_text()
-    download = row.get_by_role("link", name="Скачать")
+    # Each row's link names its municipality and month for screen readers.
+    month = export.month.strftime("%m.%Y")
+    download = row.get_by_role("link", name=f"Скачать {municipality.name}, {month}", exact=True)
+    # The links' column is named for screen readers only.
+    header = page.get_by_role("columnheader", name="Файл")
+    assert header.locator(".w-sr-only").bounding_box()["width"] <= 1
     assert download.is_visible()
     assert axe_violations(page) == []
     admin_screenshot(screenshot, page, "municipal-export-methodist-ready")
