@@ -83,7 +83,7 @@ def test_the_methodist_exports_the_municipality_and_downloads_it(
     assert "готовится" in message.inner_text() and municipality.name in message.inner_text()
     row = export_row(page, export)
     assert municipality.name in row.inner_text()
-    assert "Готов" in row.inner_text()
+    assert "Готова" in row.inner_text()
     # Each row's link names its municipality and month for screen readers.
     month = export.month.strftime("%m.%Y")
     download = row.get_by_role("link", name=f"Скачать {municipality.name}, {month}", exact=True)

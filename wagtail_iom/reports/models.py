@@ -3,12 +3,14 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class MunicipalRouteExportStatus(models.TextChoices):
-    PENDING = "pending", _("Being prepared")
-    READY = "ready", _("Ready")
-    FAILED = "failed", _("Failed")
+    # The export (выгрузка) is feminine in Russian: its own context.
+    PENDING = "pending", pgettext_lazy("municipal route export", "Being prepared")
+    READY = "ready", pgettext_lazy("municipal route export", "Ready")
+    FAILED = "failed", pgettext_lazy("municipal route export", "Failed")
 
 
 class MunicipalRouteExport(models.Model):
