@@ -74,13 +74,25 @@ def screenshot():
     return take
 
 
+def finish_animations(page):
+    """Bring the page's animations to their end (Wagtail's messages fade in), so that axe
+    measures the contrast and a screenshot shows the page as a person reads it."""
+    page.evaluate(
+        """() => document.getAnimations().forEach((animation) => {
+            try { animation.finish(); } catch (error) { /* an endless one: leave it */ }
+        })"""
+    )
+
+
 @pytest.fixture
 def axe_violations():
-    """Run axe-core in the page; return the serious and critical WCAG 2.1 A/AA violations."""
+    """Run axe-core in the page (its animations finished first); return the serious and
+    critical WCAG 2.1 A/AA violations."""
 
     def run(page):
         if not AXE.exists():
             pytest.fail("axe-core is missing: run `npm install` (make test-browser does)")
+        finish_animations(page)
         page.add_script_tag(path=str(AXE))
         result = page.evaluate(
             """async () => await axe.run(document, {

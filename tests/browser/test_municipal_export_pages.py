@@ -80,7 +80,7 @@ def test_the_methodist_exports_the_municipality_and_downloads_it(
     assert export.status == "ready" and export.requested_by.username == "methodist"
     assert export.month == municipal_export.current_month()
     message = page.locator(".messages .success")
-    assert "готовится" in message.inner_text() and municipality.name in message.inner_text()
+    assert "Выгрузка готова" in message.inner_text() and municipality.name in message.inner_text()
     row = export_row(page, export)
     assert municipality.name in row.inner_text()
     assert "Готова" in row.inner_text()

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from sandbox.home.demo.staff import STAFF_PASSWORD
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, finish_animations
 from tests.factories import make_teacher
 from wagtail_iom.attendance import services as attendance
 from wagtail_iom.events import signup
@@ -45,11 +45,7 @@ def new_context(browser):
 def admin_screenshot(screenshot, page, name):
     """The admin scrolls inside its own panes: make the window as tall as the content, so that
     the screenshot shows all of it, with the animations (messages, tabs) at their end."""
-    page.evaluate(
-        """() => document.getAnimations().forEach((animation) => {
-            try { animation.finish(); } catch (error) { /* an endless one: leave it */ }
-        })"""
-    )
+    finish_animations(page)
     height = page.evaluate(
         "Math.max(...[...document.querySelectorAll('body, body *')].map((e) => e.scrollHeight))"
     )

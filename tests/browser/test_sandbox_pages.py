@@ -5,6 +5,7 @@ import re
 import pytest
 
 from sandbox.home.demo.site import ADMIN_PASSWORD, ADMIN_USERNAME
+from tests.browser.conftest import finish_animations
 from wagtail_iom.models import School
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -124,16 +125,6 @@ def test_the_routes_by_status_report(page, demo_site, screenshot):
         assert page.locator(".iom-report svg[role=img]").count() == 1, name
         assert "Итого" in page.locator("table.iom-report-table").inner_text(), name
         screenshot(page, shot)
-
-
-def finish_animations(page):
-    """Wagtail's messages fade in: axe measures their contrast at the end, as a person reads
-    them."""
-    page.evaluate(
-        """() => document.getAnimations().forEach((animation) => {
-            try { animation.finish(); } catch (error) { /* an endless one: leave it */ }
-        })"""
-    )
 
 
 def test_a_diagnostics_import_drafts_a_route(page, demo_site, screenshot, axe_violations, tmp_path):

@@ -8,6 +8,7 @@ from django.http import FileResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -341,18 +342,22 @@ def municipal_export_index(request):
     form = MunicipalExportForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         municipality = form.cleaned_data["municipality"]
+        requested_at = timezone.now()
         with transaction.atomic():
-            municipal_export.request_export(
+            export = municipal_export.request_export(
                 municipality, municipal_export.current_month(), request.user
             )
-        messages.success(
-            request,
-            gettext(
+        # The build starts when the transaction commits: a worker may have finished it already
+        # (and does, where Celery runs tasks in place).
+        export.refresh_from_db()
+        if export.finished_at and export.finished_at >= requested_at:
+            text = gettext("The export of %(municipality)s is ready: download it below.")
+        else:
+            text = gettext(
                 "The export of %(municipality)s is being prepared: reload this page in a few "
                 "minutes to download it."
             )
-            % {"municipality": municipality.name},
-        )
+        messages.success(request, text % {"municipality": municipality.name})
         return redirect(f"{URL_NAMESPACE}:municipal_export")
     exports = [
         (export, municipal_export.download_token(export))
