@@ -12,6 +12,7 @@ from django.urls import reverse
 from tests.factories import make_teacher
 from tests.routes import test_admin
 from tests.routes.test_admin import END, login, refused, set_status, staff
+from wagtail_iom.core import access
 from wagtail_iom.models import (
     DiagnosticResult,
     Route,
@@ -96,9 +97,12 @@ def centre_head(world):
 
 def test_a_methodist_audits_a_completed_route_of_their_municipality(world):
     route = completed(world["routes"]["a"])
+    assert access.can_write_recommendations(world["methodist"], route)
     audit = route_audit.record_audit(route, world["methodist"], data(), notify=False)
     route.refresh_from_db()
     assert route.status == RouteStatus.AUDITED
+    # The audit closes section 4: it was judged with these recommendations.
+    assert not access.can_write_recommendations(world["methodist"], route)
     assert audit.auditor == world["methodist"] and audit.route == route
     assert [row["kind"] for row in audit.results] == ["goal", "task", "task"]
     assert audit.results[1]["text"] == "Задача один."

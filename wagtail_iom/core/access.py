@@ -339,8 +339,10 @@ def can_edit_route(user, route=None) -> bool:
 def can_write_recommendations(user, route) -> bool:
     """Section 4 (recommendations) is written by the curator / tutor or the municipal
     methodist (000, appendix: «заполняется куратором / тьютором / муниципальным методистом»):
-    those who may edit the route, and the methodists of the teacher's municipality."""
-    if route_frozen(route):
+    those who may edit the route, and the methodists of the teacher's municipality. Not once
+    the route is audited: the audit judged it with these recommendations (the further
+    support it recommends is the audit's own)."""
+    if route.status == "audited" or route_frozen(route):
         return False
     if can_edit_route(user, route):
         return True
