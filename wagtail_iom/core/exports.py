@@ -10,6 +10,8 @@ exports store every cell as a string already (Wagtail's export mixin), so only C
 
 import csv
 
+from django.utils import timezone
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -49,3 +51,16 @@ class SafeCSVWriter:
 def csv_writer(stream, **options):
     """A CSV writer for any file the package gives out."""
     return SafeCSVWriter(stream, **options)
+
+
+def file_is_downloadable(export, now=None) -> bool:
+    """Whether a built export's file can be downloaded now: ready, with its file, and its
+    link not expired (the personal-data and the municipal route exports)."""
+    now = now or timezone.now()
+    return bool(
+        export is not None
+        and export.status == "ready"
+        and export.file
+        and export.expires_at
+        and export.expires_at > now
+    )

@@ -33,6 +33,7 @@ from wagtail.models import Revision
 from wagtail_iom.attendance.models import AttendanceMark
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import access, mail
+from wagtail_iom.core.exports import file_is_downloadable
 from wagtail_iom.core.models import TeacherLogEntry
 from wagtail_iom.diagnostics.models import DiagnosticResult
 from wagtail_iom.events.models import Registration
@@ -104,15 +105,8 @@ def latest_export(user) -> PersonalDataExport | None:
     return PersonalDataExport.objects.filter(user=user).first()
 
 
-def is_downloadable(export, now=None) -> bool:
-    now = now or timezone.now()
-    return bool(
-        export is not None
-        and export.status == Status.READY
-        and export.file
-        and export.expires_at
-        and export.expires_at > now
-    )
+#: Ready, with its file, its link not expired.
+is_downloadable = file_is_downloadable
 
 
 def delete_expired_exports(now=None) -> int:

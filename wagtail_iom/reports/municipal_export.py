@@ -34,6 +34,7 @@ from openpyxl import Workbook
 from wagtail_iom.attendance.models import AttendanceMark
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import access, mail
+from wagtail_iom.core.exports import file_is_downloadable
 from wagtail_iom.directory.models import Municipality
 from wagtail_iom.events.models import EventPage
 from wagtail_iom.reports.exports import safe_cells
@@ -357,15 +358,8 @@ def recent_exports(user, limit=24):
     )
 
 
-def is_downloadable(export, now=None) -> bool:
-    now = now or timezone.now()
-    return bool(
-        export is not None
-        and export.status == Status.READY
-        and export.file
-        and export.expires_at
-        and export.expires_at > now
-    )
+#: Ready, with its file, its link not expired.
+is_downloadable = file_is_downloadable
 
 
 def delete_expired_exports(now=None) -> int:
