@@ -2,6 +2,7 @@
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from wagtail_iom.core.validators import inn_check_digit
 from wagtail_iom.models import Competency, CompetencyGroup, Municipality, School, SchoolKind
@@ -101,7 +102,7 @@ def make_event(resource_map, sessions=None, publish=True, competencies=(), **fie
     defaults.update(fields)
     event = EventPage(**defaults)
     if sessions is None:
-        day = datetime.date.today() + datetime.timedelta(days=7)
+        day = timezone.localdate() + datetime.timedelta(days=7)
         sessions = [(day, datetime.time(10, 0), datetime.time(13, 0))]
     for number, spec in enumerate(sessions):
         date, start, end, *rest = spec
@@ -134,7 +135,7 @@ def bulk_events(resource_map, count, start=None, **fields):
 
     from wagtail_iom.models import EventPage, EventSession
 
-    start = start or (datetime.date.today() + datetime.timedelta(days=1))
+    start = start or (timezone.localdate() + datetime.timedelta(days=1))
     tracks = [("formal", "course"), ("non_formal", "seminar"), ("informal", "mentoring")]
     sessions = []
     for number in range(count):

@@ -13,6 +13,7 @@ import re
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from tests.factories import UserFactory, make_event, make_teacher
 from wagtail_iom.models import (
@@ -41,7 +42,7 @@ FOREIGN_NAME = "Чужаков"
 @pytest.fixture
 def foreign(resource_map):
     """Another teacher's profile, diagnostic, route and sign-up."""
-    today = datetime.date.today()
+    today = timezone.localdate()
     theirs = make_teacher(username="theirs", last_name=FOREIGN_NAME)
     diagnostic = DiagnosticResult.objects.create(
         teacher=theirs, date=today, procedure="self", level="low", total_score=30

@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.utils import timezone
 
 from sandbox.home.demo.site import ADMIN_PASSWORD, ADMIN_USERNAME
 from tests.browser.conftest import finish_animations
@@ -145,7 +146,7 @@ def test_a_diagnostics_import_drafts_a_route(page, demo_site, screenshot, axe_vi
     )
     teacher.user.email = "diagnosed@demo.example"
     teacher.user.save()
-    day = (datetime.date.today() - datetime.timedelta(days=2)).strftime("%d.%m.%Y")
+    day = (timezone.localdate() - datetime.timedelta(days=2)).strftime("%d.%m.%Y")
     csv_file = tmp_path / "diagnostics.csv"
     csv_file.write_bytes(
         (

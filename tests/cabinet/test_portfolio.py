@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 PAGE = reverse("wagtail_iom:cabinet_portfolio")
 PDF_URL = reverse("wagtail_iom:cabinet_portfolio_pdf")
-DAY = datetime.date.today() + datetime.timedelta(days=5)
+DAY = timezone.localdate() + datetime.timedelta(days=5)
 
 
 @pytest.fixture

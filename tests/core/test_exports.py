@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import MunicipalityFactory, SchoolFactory, make_event, make_teacher
 from wagtail_iom.core.exports import SafeCSVExportMixin, csv_writer, safe_cell
@@ -54,7 +55,7 @@ def test_every_listing_export_quotes_a_hostile_name(admin_client, resource_map):
     )
     event = make_event(resource_map, title=FORMULA)
     Registration.objects.create(event=event, user=teacher.user, status="confirmed")
-    today = datetime.date.today()
+    today = timezone.localdate()
     DiagnosticResult.objects.create(
         teacher=teacher,
         date=today,

@@ -15,6 +15,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.log_actions import log
 from wagtail.log_actions import registry as log_registry
 from wagtail.models import ModelLogEntry
@@ -60,7 +61,7 @@ def grant_all_teacher_permissions(user):
 def teachers(resource_map):
     """Two teachers, each with a profile change, a route and its revision, a diagnostic and a
     sign-up logged in Wagtail's log."""
-    today = datetime.date.today()
+    today = timezone.localdate()
     editor = UserFactory(username="editor", is_superuser=True)
     made = {}
     for key, last_name in (("mine", MINE), ("theirs", THEIRS)):

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import MunicipalityFactory, SchoolFactory, UserFactory, make_teacher
 from wagtail_iom.curators import assignments
@@ -97,7 +98,7 @@ def school_head(place):
 
 
 def route(teacher, status):
-    today = datetime.date.today()
+    today = timezone.localdate()
     return Route.objects.create(
         teacher=teacher,
         starts_on=today,

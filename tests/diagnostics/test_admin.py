@@ -6,6 +6,7 @@ import json
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from tests.factories import UserFactory, make_teacher
@@ -17,7 +18,7 @@ ADD_URL = reverse("wagtail_iom_diagnostics:add")
 INDEX_URL = reverse("wagtail_iom_diagnostics:index")
 CHOOSER_URL = reverse("wagtail_iom_teacher_chooser:choose")
 CHOOSER_RESULTS_URL = reverse("wagtail_iom_teacher_chooser:choose_results")
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def competency(code):

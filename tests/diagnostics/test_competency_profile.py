@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from tests.factories import CompetencyFactory, CompetencyGroupFactory, make_event, make_teacher
 from wagtail_iom.diagnostics import competency_profile as service
@@ -23,7 +24,7 @@ from wagtail_iom.models import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def add_result(teacher, days_ago, scores, procedure="self", total=60, level="basic"):

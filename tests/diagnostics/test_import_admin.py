@@ -8,6 +8,7 @@ from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import MunicipalityFactory, UserFactory, make_teacher
 from wagtail_iom.core.access import StaffRole
@@ -22,7 +23,7 @@ from wagtail_iom.models import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
 UPLOAD_URL = reverse("wagtail_iom_diagnostics_import:upload")
-DAY = (datetime.date.today() - datetime.timedelta(days=3)).strftime("%d.%m.%Y")
+DAY = (timezone.localdate() - datetime.timedelta(days=3)).strftime("%d.%m.%Y")
 GOOD = (
     "email;procedure;date;total score;level;SUBJ-1\n"
     f"maria@example.org;regional;{DAY};62,5;basic;40\n"

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from celery import current_app
 from django.db import connection
+from django.utils import timezone
 
 from tests.factories import SchoolFactory, UserFactory, make_teacher
 from wagtail_iom.diagnostics import importing
@@ -91,7 +92,7 @@ def test_a_real_worker_applies_the_import_and_drafts_the_route(worker, settings)
     for index, teacher in enumerate(teachers):
         teacher.user.email = f"worker-{index}@example.org"
         teacher.user.save()
-    day = (datetime.date.today() - datetime.timedelta(days=2)).strftime("%d.%m.%Y")
+    day = (timezone.localdate() - datetime.timedelta(days=2)).strftime("%d.%m.%Y")
     rows = "".join(f"worker-{i}@example.org;regional;{day};35;low;20\n" for i in range(3))
     content = ("email;procedure;date;total score;level;SUBJ-1\n" + rows).encode()
     job = importing.create_preview(content, "results.csv", UserFactory(username="importer"))

@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 from openpyxl import Workbook
 
 from tests.factories import SchoolFactory, UserFactory, make_teacher
@@ -28,7 +29,7 @@ from wagtail_iom.models import Competency, PendingTeacherName
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 DAY = (TODAY - datetime.timedelta(days=5)).strftime("%d.%m.%Y")
 # Valid SNILS numbers (the control number is the weighted sum 9..1 of the first nine digits).
 SNILS_A = "112-233-445 95"

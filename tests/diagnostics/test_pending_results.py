@@ -24,7 +24,7 @@ from wagtail_iom.people.models import PersonalDataConsent, TeacherProfile
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 DAY = TODAY - datetime.timedelta(days=5)
 HEADER = "email;last name;first name;school;procedure;procedure name;date;total score;level;SUBJ-1;METH-1"
 

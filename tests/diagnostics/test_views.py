@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import make_event
 from wagtail_iom.models import (
@@ -20,7 +21,7 @@ from wagtail_iom.models import (
 pytestmark = pytest.mark.django_db
 
 URL = reverse("wagtail_iom:cabinet_competencies")
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def add_result(teacher, days_ago, scores, procedure_name="", total=60):

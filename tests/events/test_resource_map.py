@@ -6,6 +6,7 @@ import lxml.html
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from wagtail.models import PageViewRestriction
 
 from tests.factories import (
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 D = datetime.date
 T = datetime.time
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 SOON = TODAY + datetime.timedelta(days=10)
 
 

@@ -269,7 +269,7 @@ def test_a_cancelled_event_takes_no_sign_ups(event_factory):
 
 
 def test_an_event_over_takes_no_sign_ups(event_factory):
-    past = datetime.date.today() - datetime.timedelta(days=3)
+    past = timezone.localdate() - datetime.timedelta(days=3)
     event = event_factory(sessions=[(past, datetime.time(10), datetime.time(12))])
 
     with pytest.raises(SignupError) as caught:
@@ -280,8 +280,8 @@ def test_an_event_over_takes_no_sign_ups(event_factory):
 
 
 def test_an_event_in_progress_still_takes_sign_ups(event_factory):
-    past = datetime.date.today() - datetime.timedelta(days=3)
-    future = datetime.date.today() + datetime.timedelta(days=3)
+    past = timezone.localdate() - datetime.timedelta(days=3)
+    future = timezone.localdate() + datetime.timedelta(days=3)
     event = event_factory(
         sessions=[
             (past, datetime.time(10), datetime.time(12)),
@@ -620,8 +620,8 @@ def test_only_the_seat_count_and_the_insert_run_under_the_lock(event_factory):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    past = datetime.date.today() - datetime.timedelta(days=3)
-    future = datetime.date.today() + datetime.timedelta(days=3)
+    past = timezone.localdate() - datetime.timedelta(days=3)
+    future = timezone.localdate() + datetime.timedelta(days=3)
     event = event_factory(
         capacity=1,
         sessions=[

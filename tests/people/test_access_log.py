@@ -11,6 +11,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import UserFactory, make_teacher
 from wagtail_iom.models import (
@@ -45,7 +46,7 @@ def staff_with_teacher_permissions(username, role, **place):
 
 
 def make_route(teacher):
-    today = datetime.date.today()
+    today = timezone.localdate()
     route = Route.objects.create(
         teacher=teacher, starts_on=today, ends_on=today + datetime.timedelta(days=200)
     )
@@ -58,7 +59,7 @@ def mine():
     teacher = make_teacher(username="mine", last_name="Своякова")
     diagnostic = DiagnosticResult.objects.create(
         teacher=teacher,
-        date=datetime.date.today(),
+        date=timezone.localdate(),
         procedure="self",
         level="low",
         total_score=30,
@@ -194,7 +195,7 @@ def test_an_export_logs_each_teacher_in_it_with_constant_queries(
             make_route(teacher)
             DiagnosticResult.objects.create(
                 teacher=teacher,
-                date=datetime.date.today(),
+                date=timezone.localdate(),
                 procedure="self",
                 level="low",
                 total_score=40,
@@ -260,7 +261,7 @@ def test_the_centre_head_reads_and_filters_the_access_log(client, head, curator,
     by_action = client.get(ACCESS_LOG, {"action": Action.PRINT_ROUTE})
     assert [r.detail for r in by_action.context["object_list"]] == ["compact.pdf"]
 
-    today = datetime.date.today()
+    today = timezone.localdate()
     by_date = client.get(ACCESS_LOG, {"at_after": today + datetime.timedelta(days=1)})
     assert len(by_date.context["object_list"]) == 0
 

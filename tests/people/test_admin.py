@@ -7,6 +7,7 @@ from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from tests.factories import MunicipalityFactory, SchoolFactory, UserFactory, make_teacher
@@ -170,7 +171,7 @@ def edit_data(profile, **changes):
 
 def test_edit_saves_the_card_and_the_rows(admin_client, teachers, other_teacher):
     teacher = teachers[0]
-    completed = datetime.date.today() - datetime.timedelta(days=100)
+    completed = timezone.localdate() - datetime.timedelta(days=100)
     data = edit_data(
         teacher,
         position="Учитель информатики",

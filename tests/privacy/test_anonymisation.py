@@ -161,8 +161,8 @@ def rich_teacher(resource_map, media, client):
     # A route with two saved versions, comments, transitions and an evidence file.
     route = Route.objects.create(
         teacher=teacher,
-        starts_on=datetime.date.today(),
-        ends_on=datetime.date.today() + datetime.timedelta(days=200),
+        starts_on=timezone.localdate(),
+        ends_on=timezone.localdate() + datetime.timedelta(days=200),
         goal=f"{LAST} {FIRST}: освоить формирующее оценивание",
         reflection="Я, Венцеслава, научилась",
         curator_reflection=f"{FIRST} {LAST} перенесла приёмы в свои уроки",

@@ -61,7 +61,7 @@ def rich_teacher(resource_map, tmp_path, settings):
     CompetencyScore.objects.create(
         result=result, competency=CompetencyFactory(code="C-9"), score=40
     )
-    today = datetime.date.today()
+    today = timezone.localdate()
     route = Route.objects.create(
         teacher=teacher,
         starts_on=today,

@@ -26,7 +26,7 @@ from wagtail_iom.privacy import retention
 pytestmark = pytest.mark.django_db
 
 T = (datetime.time(10, 0), datetime.time(13, 0))
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def ago(**kwargs):

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import (
     CompetencyFactory,
@@ -55,7 +56,7 @@ COMPETENCIES = {}
 
 
 def upcoming(days=10):
-    return [(datetime.date.today() + datetime.timedelta(days=days), *T)]
+    return [(timezone.localdate() + datetime.timedelta(days=days), *T)]
 
 
 @pytest.fixture
@@ -72,8 +73,8 @@ def region(resource_map):
     t1 = teacher_in(first, school)
     t2 = teacher_in(first, school)
     t3 = teacher_in(second, SchoolFactory(municipality=second))
-    last_year = datetime.date.today() - datetime.timedelta(days=365)
-    recently = datetime.date.today() - datetime.timedelta(days=30)
+    last_year = timezone.localdate() - datetime.timedelta(days=365)
+    recently = timezone.localdate() - datetime.timedelta(days=30)
     # t1: K1 was a deficit, is no more; K2 is one now.
     diagnostics(t1, last_year, K1=30, K2=70)
     diagnostics(t1, recently, K1=80, K2=40)
@@ -89,7 +90,7 @@ def region(resource_map):
     Registration.objects.create(event=seminar, user=t3.user, status="confirmed")
     make_event(
         resource_map,
-        [(datetime.date.today() - datetime.timedelta(days=1), *T)],
+        [(timezone.localdate() - datetime.timedelta(days=1), *T)],
         slug="past",
         competencies=[COMPETENCIES["K1"]],
     )
@@ -166,7 +167,7 @@ def test_the_query_count_is_flat(region, resource_map, django_assert_num_queries
         services.deficit_coverage()
     for index in range(5):
         teacher = teacher_in(region["first"])
-        diagnostics(teacher, datetime.date.today(), K1=10, K2=10, K3=10)
+        diagnostics(teacher, timezone.localdate(), K1=10, K2=10, K3=10)
         make_event(
             resource_map,
             upcoming(),
@@ -255,7 +256,7 @@ def test_the_query_count_of_the_page_is_flat(client, region, resource_map):
 
     before = count()
     for index in range(4):
-        diagnostics(teacher_in(region["first"]), datetime.date.today(), K3=10)
+        diagnostics(teacher_in(region["first"]), timezone.localdate(), K3=10)
         make_event(resource_map, upcoming(), slug=f"y{index}", competencies=[COMPETENCIES["K3"]])
     assert count() == before
 

@@ -14,6 +14,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import MunicipalityFactory, SchoolFactory
 from tests.reports.helpers import (
@@ -41,7 +42,7 @@ HEADINGS = [
     "Routes per teacher",
     "Low results and few routes",
 ]
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def result(teacher, days_ago, score):

@@ -36,7 +36,7 @@ from wagtail_iom.routes.services import add_months, iter_steps
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 END = add_months(TODAY, 12)
 T10, T12 = datetime.time(10, 0), datetime.time(12, 0)
 

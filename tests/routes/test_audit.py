@@ -8,6 +8,7 @@ import subprocess
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import make_teacher
 from tests.routes import test_admin
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.django_db
 # a school head and the centre head.
 world = test_admin.world
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 
 
 def url(name, *args):

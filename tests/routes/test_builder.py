@@ -40,7 +40,7 @@ from wagtail_iom.routes.services import RouteError, add_months, iter_steps
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_messages")]
 
 
-TODAY = datetime.date.today()
+TODAY = timezone.localdate()
 T10, T12 = datetime.time(10, 0), datetime.time(12, 0)
 
 

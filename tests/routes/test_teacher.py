@@ -9,6 +9,7 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from django.utils import timezone
 from wagtail.models import Revision
 
 from tests.factories import CompetencyFactory, UserFactory, make_event
@@ -116,7 +117,7 @@ def task_row(step_id=None):
 
 
 def make_route(teacher, roadmap=(), status=RouteStatus.IMPLEMENTATION, curator=None, **fields):
-    today = datetime.date.today()
+    today = timezone.localdate()
     route = Route.objects.create(
         teacher=teacher,
         curator=curator,
@@ -154,7 +155,7 @@ def test_choose_an_offered_event_makes_it_an_event_step_with_a_revision(teacher,
     first = make_event(resource_map, title="Курс 1", slug="c1")
     second = make_event(resource_map, title="Курс 2", slug="c2")
     competency = CompetencyFactory()
-    deadline = datetime.date.today() + datetime.timedelta(days=60)
+    deadline = timezone.localdate() + datetime.timedelta(days=60)
     step = choose_step(
         first,
         second,

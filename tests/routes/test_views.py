@@ -11,6 +11,7 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from wagtail.models import Revision
 
 from tests.factories import CompetencyFactory, UserFactory, make_event
@@ -483,7 +484,7 @@ def add_events(resource_map, count, tag):
 
     from wagtail_iom.models import EventSession
 
-    start = datetime.date.today() + datetime.timedelta(days=5)
+    start = timezone.localdate() + datetime.timedelta(days=5)
     sessions = []
     for number in range(count):
         event = resource_map.add_child(
