@@ -3,6 +3,7 @@
 import datetime
 import zoneinfo
 
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from wagtail.users.models import UserProfile
 
@@ -10,11 +11,10 @@ from tests.factories import UserFactory, make_teacher
 from wagtail_iom.core.access import StaffRole
 from wagtail_iom.models import Route, RouteTransition, StaffMembership
 
-MOSCOW = zoneinfo.ZoneInfo("Europe/Moscow")  # the sandbox's TIME_ZONE
-
-
 def at(day, hour=12, minute=0):
-    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=MOSCOW)
+    """``day`` at ``hour``:``minute`` in the site's timezone (TIME_ZONE)."""
+    site_zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return datetime.datetime.combine(day, datetime.time(hour, minute), tzinfo=site_zone)
 
 
 def teacher_in(municipality=None, school=None, username=None):
