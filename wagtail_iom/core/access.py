@@ -86,6 +86,20 @@ def processing_stopped(user, lock=False) -> bool:
     return consents.filter(withdrawn_at__isnull=False).exists()
 
 
+def processing_stopped_among(user_ids, lock=False) -> set:
+    """:func:`processing_stopped` for many people at once: the ids among ``user_ids`` of those
+    whose consent is withdrawn. One query; ``lock`` locks every consent of them, in one
+    order, so that two runs over overlapping people wait for each other instead of
+    deadlocking."""
+    PersonalDataConsent = model("PersonalDataConsent")
+
+    consents = PersonalDataConsent.objects.filter(user_id__in=[pk for pk in user_ids if pk])
+    if lock:
+        rows = consents.select_for_update().order_by("pk").values_list("user_id", "withdrawn_at")
+        return {user_id for user_id, at in rows if at is not None}
+    return set(consents.filter(withdrawn_at__isnull=False).values_list("user_id", flat=True))
+
+
 def route_frozen(route) -> bool:
     """A route is frozen while its teacher's consent is withdrawn: neither the teacher nor
     staff change it (edit, recommendations, approval, audit); staff still read it."""

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.models.audit_log import BaseLogEntry, ModelLogEntryManager
 
@@ -43,6 +44,31 @@ class TeacherLogEntryManager(ModelLogEntryManager):
 
         kwargs.setdefault("teacher_id", history.teacher_id_of(instance))
         return super().log_action(instance, action, **kwargs)
+
+    def log_actions(self, entries, action, *, user=None, timestamp=None):
+        """:meth:`log_action` for many instances in one insert: ``entries`` are (instance,
+        data) pairs. The user and the uuid of Wagtail's active log context apply as in
+        ``wagtail.log_actions.log``."""
+        from wagtail.log_actions import get_active_log_context
+
+        from wagtail_iom.core import history
+
+        context = get_active_log_context()
+        timestamp = timestamp or timezone.now()
+        return self.bulk_create(
+            self.model(
+                content_type=ContentType.objects.get_for_model(instance, for_concrete_model=False),
+                object_id=str(instance.pk),
+                label=self.get_instance_title(instance),
+                action=action,
+                timestamp=timestamp,
+                user=user or context.user,
+                uuid=context.uuid,
+                data=data or {},
+                teacher_id=history.teacher_id_of(instance),
+            )
+            for instance, data in entries
+        )
 
     def viewable_by_user(self, user):
         if user.is_superuser:

@@ -191,8 +191,9 @@ class CompetencyRow:
         return self.status == PROFICIT
 
 
-def _framework():
-    """Every competency, in the framework's order: by group, then within the group."""
+def framework() -> list[Competency]:
+    """Every competency, in the framework's order: by group, then within the group (one
+    query)."""
     return list(
         Competency.objects.select_related("group").order_by(
             "group__sort_order", "group__name", "group__pk", "sort_order", "name", "pk"
@@ -200,19 +201,20 @@ def _framework():
     )
 
 
-def _score_history(profile) -> dict[int, list[ScorePoint]]:
-    """The two most recent scores of each competency the teacher was scored on (one query)."""
+def score_histories(teacher_ids) -> dict[int, dict[int, list[ScorePoint]]]:
+    """The two most recent scores of each competency each teacher was scored on, by teacher
+    id, then by competency id (one query, whatever the number of teachers)."""
     rows = (
-        CompetencyScore.objects.filter(result__teacher=profile)
-        .order_by("-result__date", "-result__pk")
-        .values_list("competency_id", "score", "result__date", "result_id")
+        CompetencyScore.objects.filter(result__teacher_id__in=list(teacher_ids))
+        .order_by("result__teacher_id", "-result__date", "-result__pk")
+        .values_list("result__teacher_id", "competency_id", "score", "result__date", "result_id")
     )
-    history: dict[int, list[ScorePoint]] = {}
-    for competency_id, score, date, result_id in rows:
-        points = history.setdefault(competency_id, [])
+    histories: dict[int, dict[int, list[ScorePoint]]] = {}
+    for teacher_id, competency_id, score, date, result_id in rows:
+        points = histories.setdefault(teacher_id, {}).setdefault(competency_id, [])
         if len(points) < 2:
             points.append(ScorePoint(score=score, date=date, result_id=result_id))
-    return history
+    return histories
 
 
 def attended_hours_by_event(profile) -> dict[int, AttendedEvent]:
@@ -262,10 +264,18 @@ def competency_profile(profile, *, with_evidence: bool = True) -> list[Competenc
     deficit / proficit status of the latest score, and (unless ``with_evidence`` is False) the
     evidence from attended events. Four queries at most, whatever the amount of data.
     """
-    history = _score_history(profile)
+    history = score_histories([profile.pk]).get(profile.pk, {})
     evidence = _evidence(profile) if with_evidence else {}
+    return profile_rows(framework(), history, evidence)
+
+
+def profile_rows(competencies, history, evidence=None) -> list[CompetencyRow]:
+    """:func:`competency_profile` from what was read already: ``competencies`` (from
+    :func:`framework`), the teacher's ``history`` (from :func:`score_histories`) and the
+    evidence by competency id. No query."""
+    evidence = evidence or {}
     rows = []
-    for competency in _framework():
+    for competency in competencies:
         points = history.get(competency.pk, [])
         rows.append(
             CompetencyRow(

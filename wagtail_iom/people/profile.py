@@ -58,11 +58,30 @@ def recent_further_education(profile, today=None):
     its courses (newest first) and their total hours; kinds without courses are included with
     an empty list, so that a layout can show "none". One query.
     """
-    from wagtail_iom.people.models import FurtherEducation, FurtherEducationKind
+    return recent_further_education_of([profile.pk], today).get(profile.pk) or (
+        group_further_education([])
+    )
+
+
+def recent_further_education_of(profile_ids, today=None) -> dict:
+    """:func:`recent_further_education` of many teachers, by profile id; teachers without
+    recent courses are left out. One query, whatever the number of teachers."""
+    from wagtail_iom.people.models import FurtherEducation
 
     courses = FurtherEducation.objects.filter(
-        profile=profile, completed_on__gte=recent_since(today)
-    ).order_by("-completed_on", "pk")
+        profile_id__in=list(profile_ids), completed_on__gte=recent_since(today)
+    ).order_by("profile_id", "-completed_on", "pk")
+    by_profile = {}
+    for course in courses:
+        by_profile.setdefault(course.profile_id, []).append(course)
+    return {pk: group_further_education(rows) for pk, rows in by_profile.items()}
+
+
+def group_further_education(courses):
+    """``courses`` (newest first) in one group per kind, as :func:`recent_further_education`
+    returns them. No query."""
+    from wagtail_iom.people.models import FurtherEducationKind
+
     by_kind = {kind: [] for kind in FurtherEducationKind.values}
     for course in courses:
         by_kind.setdefault(course.kind, []).append(course)

@@ -66,6 +66,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from wagtail_iom.core import access
@@ -84,6 +85,7 @@ from wagtail_iom.people.models import (
     Achievement,
     AchievementDirection,
     CommunityMembership,
+    ProfessionalRequest,
     RegionalProject,
     TeacherProfile,
 )
@@ -179,66 +181,181 @@ def _card(profile) -> list[dict]:
     return rows
 
 
-def profile_snapshot(profile) -> dict:
-    """Section 1 of the route document from the teacher's profile, as plain data. Five queries."""
-    further = [
-        {
-            "kind": group.kind,
-            "label": str(group.label),
-            "hours": group.hours,
-            "courses": [
-                {
-                    "place": course.place,
-                    "programme": course.programme,
-                    "hours": course.hours,
-                    "completed_on": course.completed_on.isoformat(),
-                    "certificate_number": course.certificate_number,
-                }
-                for course in group.courses
-            ],
-        }
-        for group in profile_service.recent_further_education(profile)
-    ]
-    by_direction = {direction: [] for direction in AchievementDirection.values}
-    for achievement in Achievement.objects.filter(profile=profile).order_by("-year", "pk"):
-        by_direction.setdefault(achievement.direction, []).append(
-            {
-                "description": achievement.description,
-                "year": achievement.year,
-                "link": achievement.link,
-            }  # fmt: skip
+class SnapshotSource:
+    """What sections 1 and 2 of the route document are taken from, read for many teachers at
+    once: each kind of data is read on first use, in one query for all ``profiles`` (with
+    their municipality and school), whatever their number. :func:`profile_snapshot`,
+    :func:`diagnostics_snapshot` and :func:`take_snapshot` read through one for a single
+    teacher; route drafts share one across a batch of teachers."""
+
+    def __init__(self, profiles, today=None):
+        self.profile_ids = [profile.pk for profile in profiles]
+        self.today = today
+
+    def _by_profile(self, queryset) -> dict[int, list]:
+        grouped = {}
+        for row in queryset.filter(profile_id__in=self.profile_ids):
+            grouped.setdefault(row.profile_id, []).append(row)
+        return grouped
+
+    @cached_property
+    def further_education(self) -> dict:
+        return profile_service.recent_further_education_of(self.profile_ids, self.today)
+
+    @cached_property
+    def achievements(self) -> dict[int, list]:
+        return self._by_profile(Achievement.objects.order_by("profile_id", "-year", "pk"))
+
+    @cached_property
+    def communities(self) -> dict[int, list]:
+        return self._by_profile(CommunityMembership.objects.order_by("profile_id", "pk"))
+
+    @cached_property
+    def regional_projects(self) -> dict[int, list]:
+        return self._by_profile(RegionalProject.objects.order_by("profile_id", "pk"))
+
+    @cached_property
+    def latest_results(self) -> dict[int, DiagnosticResult]:
+        latest = (
+            DiagnosticResult.objects.filter(teacher_id=OuterRef("teacher_id"))
+            .order_by("-date", "-pk")
+            .values("pk")[:1]
         )
-    achievements = [
-        {
-            "direction": direction,
-            "label": str(AchievementDirection(direction).label),
-            "items": by_direction[direction],
-        }  # fmt: skip
-        for direction in AchievementDirection.values
-    ]
-    communities = [
-        {"name": c.name, "status": c.status, "status_label": str(c.get_status_display())}
-        for c in CommunityMembership.objects.filter(profile=profile).order_by("pk")
-    ]
-    projects = [
-        {"name": p.name, "role": p.role}
-        for p in RegionalProject.objects.filter(profile=profile).order_by("pk")
-    ]
-    return {
-        "version": SNAPSHOT_VERSION,
-        "card": _card(profile),
-        "mentoring": {
-            "role": profile.mentoring_role,
-            "role_label": _text(profile.get_mentoring_role_display())
-            if profile.mentoring_role
-            else "",
-            "partner": profile.mentoring_partner,
-        },
-        "further_education": further,
-        "achievements": achievements,
-        "communities": communities,
-        "regional_projects": projects,
-    }
+        return {
+            result.teacher_id: result
+            for result in DiagnosticResult.objects.filter(
+                teacher_id__in=self.profile_ids, pk=Subquery(latest)
+            )
+        }
+
+    @cached_property
+    def score_histories(self) -> dict:
+        return competency_service.score_histories(self.profile_ids)
+
+    @cached_property
+    def framework(self) -> list:
+        return competency_service.framework()
+
+    @cached_property
+    def requests(self) -> dict[int, ProfessionalRequest]:
+        return {
+            request.profile_id: request
+            for request in ProfessionalRequest.objects.filter(profile_id__in=self.profile_ids)
+        }
+
+    def profile_snapshot(self, profile) -> dict:
+        further = [
+            {
+                "kind": group.kind,
+                "label": str(group.label),
+                "hours": group.hours,
+                "courses": [
+                    {
+                        "place": course.place,
+                        "programme": course.programme,
+                        "hours": course.hours,
+                        "completed_on": course.completed_on.isoformat(),
+                        "certificate_number": course.certificate_number,
+                    }
+                    for course in group.courses
+                ],
+            }
+            for group in self.further_education.get(profile.pk)
+            or profile_service.group_further_education([])
+        ]
+        by_direction = {direction: [] for direction in AchievementDirection.values}
+        for achievement in self.achievements.get(profile.pk, []):
+            by_direction.setdefault(achievement.direction, []).append(
+                {
+                    "description": achievement.description,
+                    "year": achievement.year,
+                    "link": achievement.link,
+                }  # fmt: skip
+            )
+        achievements = [
+            {
+                "direction": direction,
+                "label": str(AchievementDirection(direction).label),
+                "items": by_direction[direction],
+            }  # fmt: skip
+            for direction in AchievementDirection.values
+        ]
+        communities = [
+            {"name": c.name, "status": c.status, "status_label": str(c.get_status_display())}
+            for c in self.communities.get(profile.pk, [])
+        ]
+        projects = [
+            {"name": p.name, "role": p.role} for p in self.regional_projects.get(profile.pk, [])
+        ]
+        return {
+            "version": SNAPSHOT_VERSION,
+            "card": _card(profile),
+            "mentoring": {
+                "role": profile.mentoring_role,
+                "role_label": _text(profile.get_mentoring_role_display())
+                if profile.mentoring_role
+                else "",
+                "partner": profile.mentoring_partner,
+            },
+            "further_education": further,
+            "achievements": achievements,
+            "communities": communities,
+            "regional_projects": projects,
+        }
+
+    def diagnostics_snapshot(self, profile) -> dict:
+        latest = self.latest_results.get(profile.pk)
+        rows = competency_service.profile_rows(
+            self.framework, self.score_histories.get(profile.pk, {})
+        )
+        scored = [row for row in rows if row.latest is not None]
+        request = self.requests.get(profile.pk)
+        return {
+            "version": SNAPSHOT_VERSION,
+            "latest": None
+            if latest is None
+            else {
+                "id": latest.pk,
+                "date": latest.date.isoformat(),
+                "procedure": latest.procedure,
+                "procedure_label": str(latest.get_procedure_display()),
+                "procedure_name": latest.procedure_name,
+                "total_score": float(latest.total_score),
+                "level": latest.level,
+                "level_label": str(latest.get_level_display()),
+            },
+            "competencies": [_competency_row(row) for row in scored],
+            "deficits": [
+                _competency_row(row) for row in competency_service.deficits(profile, rows)
+            ],
+            "proficits": [
+                _competency_row(row) for row in competency_service.proficits(profile, rows)
+            ],
+            "deficit_below": float(competency_service.deficit_threshold()),
+            "proficit_from": float(competency_service.proficit_threshold()),
+            "request": None
+            if request is None
+            else {
+                "interest_areas": request.interest_areas,
+                "needs": request.needs,
+                "goal": request.goal,
+                "updated_at": request.updated_at.isoformat() if request.updated_at else None,
+            },
+        }
+
+    def take_snapshot(self, route, profile) -> Route:
+        """Fill ``route``'s sections 1 and 2 from ``profile`` (its teacher, one of this
+        source's; not saved)."""
+        route.profile_snapshot = self.profile_snapshot(profile)
+        route.diagnostics_snapshot = self.diagnostics_snapshot(profile)
+        route.snapshot_taken_at = timezone.now()
+        return route
+
+
+def profile_snapshot(profile) -> dict:
+    """Section 1 of the route document from the teacher's profile, as plain data. Four
+    queries."""
+    return SnapshotSource([profile]).profile_snapshot(profile)
 
 
 def _competency_row(row) -> dict:
@@ -256,38 +373,7 @@ def _competency_row(row) -> dict:
 def diagnostics_snapshot(profile) -> dict:
     """Section 2 of the route document: the latest diagnostics, the competencies with their
     latest scores (deficits and proficits marked), and the teacher's request. Four queries."""
-    latest = DiagnosticResult.objects.filter(teacher=profile).order_by("-date", "-pk").first()
-    rows = competency_service.competency_profile(profile, with_evidence=False)
-    scored = [row for row in rows if row.latest is not None]
-    request = profile_service.professional_request_of(profile)
-    return {
-        "version": SNAPSHOT_VERSION,
-        "latest": None
-        if latest is None
-        else {
-            "id": latest.pk,
-            "date": latest.date.isoformat(),
-            "procedure": latest.procedure,
-            "procedure_label": str(latest.get_procedure_display()),
-            "procedure_name": latest.procedure_name,
-            "total_score": float(latest.total_score),
-            "level": latest.level,
-            "level_label": str(latest.get_level_display()),
-        },
-        "competencies": [_competency_row(row) for row in scored],
-        "deficits": [_competency_row(row) for row in competency_service.deficits(profile, rows)],
-        "proficits": [_competency_row(row) for row in competency_service.proficits(profile, rows)],
-        "deficit_below": float(competency_service.deficit_threshold()),
-        "proficit_from": float(competency_service.proficit_threshold()),
-        "request": None
-        if request is None
-        else {
-            "interest_areas": request.interest_areas,
-            "needs": request.needs,
-            "goal": request.goal,
-            "updated_at": request.updated_at.isoformat() if request.updated_at else None,
-        },
-    }
+    return SnapshotSource([profile]).diagnostics_snapshot(profile)
 
 
 def take_snapshot(route) -> Route:
@@ -295,10 +381,7 @@ def take_snapshot(route) -> Route:
     profile = TeacherProfile.objects.select_related("municipality", "school").get(
         pk=route.teacher_id
     )
-    route.profile_snapshot = profile_snapshot(profile)
-    route.diagnostics_snapshot = diagnostics_snapshot(profile)
-    route.snapshot_taken_at = timezone.now()
-    return route
+    return SnapshotSource([profile]).take_snapshot(route, profile)
 
 
 def refresh_snapshot(route, by_user) -> Route:

@@ -32,6 +32,10 @@ What a run never does:
 An update replaces the goal, the tasks and the steps the draft suggested (their ids are kept in
 ``Route.draft_state``); steps the curator added by hand stay. Each draft written is saved as a
 new revision and logged in the teacher's history (``wagtail_iom.route_draft``).
+
+Teachers are drafted in batches (:func:`draft_batch`): what the drafts are made of is read for
+the whole batch, and new routes, their revisions and the log entries are written in bulk, so
+that the number of queries does not grow with the number of teachers.
 """
 
 from __future__ import annotations
@@ -41,15 +45,18 @@ import json
 import uuid
 from dataclasses import dataclass
 
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import formats, timezone
 from django.utils.translation import gettext
-from wagtail.log_actions import log
+from wagtail.log_actions import registry as log_registry
+from wagtail.models import Revision
 
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import access
-from wagtail_iom.curators.assignments import current_curator
+from wagtail_iom.curators.assignments import current_curators
 from wagtail_iom.diagnostics.models import DiagnosticLevel, DiagnosticResult
 from wagtail_iom.directory import draft_templates
 from wagtail_iom.directory.models import Competency
@@ -59,7 +66,7 @@ from wagtail_iom.people.models import TeacherProfile
 from wagtail_iom.routes import builder, emails
 from wagtail_iom.routes.blocks import RouteStage
 from wagtail_iom.routes.models import Route, RouteKind, RouteSource, RouteStatus
-from wagtail_iom.routes.services import add_months
+from wagtail_iom.routes.services import add_months, validate_route
 
 LOG_ACTION = "wagtail_iom.route_draft"
 
@@ -257,88 +264,224 @@ def draft_for(
     result, by_user=None, language=None, now=None, matcher=None, competencies=None
 ) -> DraftOutcome:
     """Create or update the route draft of ``result``'s teacher from ``result`` (see the
-    module's documentation); the teacher's row is locked, so that two runs for one teacher
-    are served one after the other. ``matcher`` and ``competencies``: see
-    :func:`draft_content`."""
-    now = now or timezone.now()
+    module's documentation): :func:`draft_batch` for one teacher."""
+    (outcome,) = draft_batch(
+        [result],
+        by_user=by_user,
+        language=language,
+        now=now,
+        matcher=matcher,
+        competencies=competencies,
+    )
+    return outcome
+
+
+@dataclass
+class _Draft:
+    """A route drafted in a batch, waiting to be written."""
+
+    route: Route
+    result: DiagnosticResult
+    created: bool
+    steps: int
+
+
+def _plan(result, teacher, routes, source, curator, now, user, matcher, competencies):
+    """What to do for one teacher of a batch: a :class:`DraftOutcome` (skipped) or a
+    :class:`_Draft` (to write). No query beyond the matcher's first reads."""
     today = timezone.localdate(now)
-    teacher_id = result.teacher_id
-    with transaction.atomic():
-        teacher = (
-            TeacherProfile.objects.select_for_update(of=("self",))
-            .select_related("municipality", "user")
-            .filter(pk=teacher_id)
-            .first()
+    teacher_id = teacher.pk
+    under_way = next(
+        (r for r in routes if r.status != RouteStatus.DEVELOPMENT and _period_not_over(r, today)),
+        None,
+    )
+    if under_way is not None:
+        return DraftOutcome(teacher_id, SKIPPED, ROUTE_UNDER_WAY, under_way.pk)
+    in_development = [r for r in routes if r.status == RouteStatus.DEVELOPMENT]
+    route = next((r for r in in_development if r.source == RouteSource.DIAGNOSTICS), None)
+    if route is None and in_development:
+        return DraftOutcome(teacher_id, SKIPPED, MANUAL_DRAFT, in_development[0].pk)
+    created = route is None
+    kind = draft_kind(result.level)
+    if created:
+        route = Route(
+            teacher=teacher,
+            starts_on=today,
+            ends_on=add_months(today, draft_months(result.level)),
+            kind=kind,
+            source=RouteSource.DIAGNOSTICS,
+            created_by=user,
+            roadmap=builder.empty_roadmap(),
         )
-        if teacher is None:
-            return DraftOutcome(teacher_id, SKIPPED, NO_DEFICITS)
-        if access.processing_stopped(teacher.user, lock=True):
-            # The consent is withdrawn: nothing new is done with the teacher's data.
-            return DraftOutcome(teacher_id, SKIPPED, PROCESSING_STOPPED)
-        routes = list(Route.objects.filter(teacher=teacher).order_by("-created_at", "-pk"))
-        under_way = next(
-            (
-                r
-                for r in routes
-                if r.status != RouteStatus.DEVELOPMENT and _period_not_over(r, today)
-            ),
-            None,
-        )
-        if under_way is not None:
-            return DraftOutcome(teacher_id, SKIPPED, ROUTE_UNDER_WAY, under_way.pk)
-        in_development = [r for r in routes if r.status == RouteStatus.DEVELOPMENT]
-        route = next((r for r in in_development if r.source == RouteSource.DIAGNOSTICS), None)
-        if route is None and in_development:
-            return DraftOutcome(teacher_id, SKIPPED, MANUAL_DRAFT, in_development[0].pk)
-        created = route is None
-        kind = draft_kind(result.level)
-        if created:
-            route = Route(
-                teacher=teacher,
-                starts_on=today,
-                ends_on=add_months(today, draft_months(result.level)),
-                kind=kind,
-                source=RouteSource.DIAGNOSTICS,
-                created_by=by_user if by_user and by_user.pk else None,
-                roadmap=builder.empty_roadmap(),
+    else:
+        route.teacher = teacher
+        if route.ends_on < today:
+            # A draft left over from long ago starts again today.
+            route.starts_on = today
+            route.ends_on = add_months(today, draft_months(result.level))
+        if route.kind != kind:
+            route.kind = kind
+            route.ends_on = add_months(route.starts_on, draft_months(result.level))
+    source.take_snapshot(route, teacher)
+    if not route.diagnostics_snapshot.get("deficits"):
+        return DraftOutcome(teacher_id, SKIPPED, NO_DEFICITS, route.pk)
+    # Suggestions leave out events among the route's other steps (those added by hand).
+    _replace_steps(route, [])
+    content = draft_content(route, result, now=now, matcher=matcher, competencies=competencies)
+    digest = content.digest(route, result)
+    if not created and route.draft_state.get("digest") == digest:
+        return DraftOutcome(teacher_id, SKIPPED, UNCHANGED, route.pk)
+    route.goal = content.goal
+    route.tasks = content.tasks
+    route.source_diagnostic = result
+    route.curator = curator or route.curator
+    _replace_steps(route, content.steps)
+    route.draft_state = {**route.draft_state, "digest": digest}
+    errors = validate_route(route)
+    if errors:
+        raise ValidationError(errors)
+    return _Draft(route=route, result=result, created=created, steps=len(content.steps))
+
+
+#: The fields a draft run writes on a route it updates.
+UPDATED_FIELDS = (
+    "starts_on",
+    "ends_on",
+    "kind",
+    "goal",
+    "tasks",
+    "roadmap",
+    "source_diagnostic",
+    "curator",
+    "draft_state",
+    "profile_snapshot",
+    "diagnostics_snapshot",
+    "snapshot_taken_at",
+    "updated_at",
+)
+
+
+def _write(drafts, now, user):
+    """Save the drafted routes, a revision of each and a line in each teacher's history: a
+    fixed number of queries for new routes, whatever their number, and one per updated
+    route."""
+    new = [d.route for d in drafts if d.created]
+    Route.objects.bulk_create(new)
+    for draft in drafts:
+        if not draft.created:
+            draft.route.updated_at = now
+            Route.objects.filter(pk=draft.route.pk).update(
+                **{name: getattr(draft.route, name) for name in UPDATED_FIELDS}
             )
-        else:
-            route.teacher = teacher
-            if route.ends_on < today:
-                # A draft left over from long ago starts again today.
-                route.starts_on = today
-                route.ends_on = add_months(today, draft_months(result.level))
-            if route.kind != kind:
-                route.kind = kind
-                route.ends_on = add_months(route.starts_on, draft_months(result.level))
-        builder.take_snapshot(route)
-        if not route.diagnostics_snapshot.get("deficits"):
-            return DraftOutcome(teacher_id, SKIPPED, NO_DEFICITS, route.pk)
-        # Suggestions leave out events among the route's other steps (those added by hand).
-        _replace_steps(route, [])
-        content = draft_content(route, result, now=now, matcher=matcher, competencies=competencies)
-        digest = content.digest(route, result)
-        if not created and route.draft_state.get("digest") == digest:
-            return DraftOutcome(teacher_id, SKIPPED, UNCHANGED, route.pk)
-        route.goal = content.goal
-        route.tasks = content.tasks
-        route.source_diagnostic = result
-        route.curator = current_curator(teacher) or route.curator
-        _replace_steps(route, content.steps)
-        route.draft_state = {**route.draft_state, "digest": digest}
-        route.save()
-        route.save_revision(user=by_user if by_user and by_user.pk else None)
-        log(
-            instance=route,
-            action=LOG_ACTION,
-            user=by_user if by_user and by_user.pk else None,
-            data={"result": result.pk, "created": created, "steps": len(content.steps)},
+    # As RevisionMixin.save_revision and wagtail.log_actions.log write them, for all at once.
+    content_type = ContentType.objects.get_for_model(Route)
+    base_content_type = drafts[0].route.get_base_content_type()
+    revisions = Revision.objects.bulk_create(
+        Revision(
+            content_type=content_type,
+            base_content_type=base_content_type,
+            object_id=str(draft.route.pk),
+            user=user,
+            created_at=now,
+            content=draft.route.serializable_data(),
+            object_str=str(draft.route),
         )
-        emails.route_draft_built(route, result, language=language)
-    return DraftOutcome(teacher_id, CREATED if created else UPDATED, "", route.pk)
+        for draft in drafts
+    )
+    for draft, revision in zip(drafts, revisions, strict=True):
+        draft.route.latest_revision = revision
+    Route.objects.bulk_update([d.route for d in drafts], ["latest_revision"])
+    log_registry.get_log_model_for_instance(drafts[0].route).objects.log_actions(
+        [
+            (d.route, {"result": d.result.pk, "created": d.created, "steps": d.steps})
+            for d in drafts
+        ],
+        LOG_ACTION,
+        user=user,
+        timestamp=now,
+    )
+
+
+def draft_batch(
+    results, by_user=None, language=None, now=None, matcher=None, competencies=None
+) -> list[DraftOutcome]:
+    """Create or update the route drafts of the teachers of ``results`` (one result per
+    teacher, the one to draft from; see the module's documentation), in one transaction.
+
+    The teachers' rows and their consents are locked, so that two runs for one teacher are
+    served one after the other and a withdrawal of the consent being written is waited for.
+    Everything the drafts are made of is read for the whole batch at once, and new routes,
+    revisions and log entries are written in bulk: the number of queries does not grow with
+    the number of teachers (an updated route adds one). ``matcher`` and ``competencies``: see
+    :func:`draft_content`. Returns one outcome per result, in their order."""
+    now = now or timezone.now()
+    user = by_user if by_user and by_user.pk else None
+    results = list(results)
+    if not results:
+        return []
+    if len({r.teacher_id for r in results}) != len(results):
+        raise ValueError("draft_batch takes one result per teacher.")
+    with transaction.atomic():
+        teachers = {
+            teacher.pk: teacher
+            for teacher in TeacherProfile.objects.select_for_update(of=("self",))
+            .select_related("municipality", "school", "user")
+            .filter(pk__in={r.teacher_id for r in results})
+            .order_by("pk")
+        }
+        stopped = access.processing_stopped_among([t.user_id for t in teachers.values()], lock=True)
+        routes = {}
+        for route in Route.objects.filter(teacher_id__in=list(teachers)).order_by(
+            "-created_at", "-pk"
+        ):
+            routes.setdefault(route.teacher_id, []).append(route)
+        curators = current_curators(list(teachers))
+        source = builder.SnapshotSource(list(teachers.values()))
+        if competencies is None:
+            competencies = Competency.objects.in_bulk()
+        matcher = matcher or builder.EventMatcher(now)
+        outcomes, drafts = [], []
+        for result in results:
+            teacher = teachers.get(result.teacher_id)
+            if teacher is None:
+                outcomes.append(DraftOutcome(result.teacher_id, SKIPPED, NO_DEFICITS))
+                continue
+            if teacher.user_id in stopped:
+                # The consent is withdrawn: nothing new is done with the teacher's data.
+                outcomes.append(DraftOutcome(teacher.pk, SKIPPED, PROCESSING_STOPPED))
+                continue
+            planned = _plan(
+                result,
+                teacher,
+                routes.get(teacher.pk, []),
+                source,
+                curators.get(teacher.pk),
+                now,
+                user,
+                matcher,
+                competencies,
+            )
+            if isinstance(planned, DraftOutcome):
+                outcomes.append(planned)
+                continue
+            drafts.append(planned)
+            outcomes.append(planned)
+        if drafts:
+            _write(drafts, now, user)
+            for draft in drafts:
+                emails.route_draft_built(draft.route, draft.result, language=language)
+    return [
+        DraftOutcome(o.route.teacher_id, CREATED if o.created else UPDATED, "", o.route.pk)
+        if isinstance(o, _Draft)
+        else o
+        for o in outcomes
+    ]
 
 
 # Many teachers -----------------------------------------------------------------------------------
+
+#: Teachers drafted in one transaction: their rows stay locked until it commits.
+TEACHERS_PER_TRANSACTION = 100
 
 
 def latest_results(teacher_ids):
@@ -361,22 +504,23 @@ def latest_results(teacher_ids):
 
 def build_drafts_for_teachers(teacher_ids, by_user=None, language=None) -> list[DraftOutcome]:
     """A draft for each of ``teacher_ids`` from their latest diagnostics; teachers without
-    results get nothing."""
+    results get nothing. Teachers are drafted :data:`TEACHERS_PER_TRANSACTION` at a time."""
     now = timezone.now()
     # One matcher and one read of the competencies for the whole run.
     matcher = builder.EventMatcher(now)
     competencies = Competency.objects.in_bulk()
-    return [
-        draft_for(
-            result,
+    results = latest_results(teacher_ids)
+    outcomes = []
+    for start in range(0, len(results), TEACHERS_PER_TRANSACTION):
+        outcomes += draft_batch(
+            results[start : start + TEACHERS_PER_TRANSACTION],
             by_user=by_user,
             language=language,
             now=now,
             matcher=matcher,
             competencies=competencies,
         )
-        for result in latest_results(teacher_ids)
-    ]
+    return outcomes
 
 
 def build_drafts(result_ids, by_user=None, language=None) -> list[DraftOutcome]:

@@ -274,20 +274,29 @@ def track_shares(steps) -> list[TrackShare]:
 # Validation -----------------------------------------------------------------------------------
 
 
-def _step_dates(value):
+def _step_dates(raw_value):
+    """The dates a raw step names (its start and its deadline)."""
     for name in ("starts_on", "deadline"):
-        if value.get(name):
-            yield value[name]
+        day = raw_value.get(name)
+        if isinstance(day, str) and day:
+            try:
+                day = datetime.date.fromisoformat(day)
+            except ValueError:
+                continue
+        if isinstance(day, datetime.date):
+            yield day
 
 
 def validate_route(route) -> dict:
-    """Field errors of a route: its period, and step dates outside the period."""
+    """Field errors of a route: its period, and step dates outside the period. Read from the
+    roadmap's raw data: no event page is loaded."""
     errors = dict(period_errors(route.starts_on, route.ends_on, route.kind))
     if errors or not (route.starts_on and route.ends_on):
         return errors
     outside = []
-    for number, (_stage, child) in enumerate(iter_steps(route), start=1):
-        if any(not route.starts_on <= day <= route.ends_on for day in _step_dates(child.value)):
+    for number, (_stage, step) in enumerate(raw_steps(route), start=1):
+        dates = _step_dates(step.get("value") or {})
+        if any(not route.starts_on <= day <= route.ends_on for day in dates):
             outside.append(number)
     if outside:
         errors["roadmap"] = _(
