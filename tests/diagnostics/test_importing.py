@@ -7,9 +7,11 @@ import io
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import Workbook
 
@@ -51,9 +53,10 @@ def teacher_with_email(email, **kwargs):
 
 def run(content, name="results.csv", user=None, chunk_size=500):
     """Upload, preview and apply, with the chunk tasks run as Celery runs them on commit."""
-    job = importing.create_preview(content, name, user)
-    with override_settings(WAGTAIL_IOM={"DIAGNOSTICS_IMPORT_CHUNK_SIZE": chunk_size}):
-        job = importing.start_apply(job)
+    configured = getattr(settings, "WAGTAIL_IOM", {})
+    with override_settings(WAGTAIL_IOM={**configured, "DIAGNOSTICS_IMPORT_CHUNK_SIZE": chunk_size}):
+        job = importing.create_preview(content, name, user)
+    job = importing.start_apply(job)
     for index in range(job.chunks.count()):
         importing.apply_chunk(job.pk, index)
     job.refresh_from_db()
@@ -328,9 +331,9 @@ def test_a_failing_chunk_is_rolled_back_alone_and_reported(maria, monkeypatch):
     others = [teacher_with_email(f"t{n}@example.org", last_name=f"Т{n}") for n in range(5)]
     lines = [f"t{n}@example.org;;self;{DAY};50;basic;40;" for n in range(5)]
     lines.append(f"maria@example.org;;self;{DAY};50;basic;40;")
-    job = importing.create_preview(csv_bytes(*lines), "r.csv", None)
     with override_settings(WAGTAIL_IOM={"DIAGNOSTICS_IMPORT_CHUNK_SIZE": 2}):
-        job = importing.start_apply(job)
+        job = importing.create_preview(csv_bytes(*lines), "r.csv", None)
+    job = importing.start_apply(job)
     assert job.chunks.count() == 3
 
     write_plan = importing.write_plan
@@ -393,9 +396,9 @@ def started_import(size):
         f"{t.user.email};{make_snils(n + size * 100)};self;{DAY};50;basic;40;60;{school.name}"
         for n, t in enumerate(teachers)
     ]
-    job = importing.create_preview(csv_bytes(*lines, header=header), "r.csv", None)
     with override_settings(WAGTAIL_IOM={"DIAGNOSTICS_IMPORT_CHUNK_SIZE": size}):
-        return importing.start_apply(job), teachers
+        job = importing.create_preview(csv_bytes(*lines, header=header), "r.csv", None)
+    return importing.start_apply(job), teachers
 
 
 # Read the job, lock the chunk with its rows (a savepoint around it), users, personal ids, profiles, schools, results, scores; write results (create, update), scores (create,
@@ -438,8 +441,10 @@ def test_progress():
 
 def test_stale_previews_are_deleted():
     job = importing.create_preview(csv_bytes(f"a@b.org;;self;{DAY};1;low;;"), "r.csv", None)
+    assert job.chunks.get().rows  # the rows wait for the apply with the preview
     later = job.created_at + datetime.timedelta(days=8)
     assert importing.delete_stale_previews(now=later) == 1
+    assert not DiagnosticImportChunk.objects.filter(job_id=job.pk).exists()
     assert not DiagnosticImportChunk.objects.exists()
 
 
@@ -519,3 +524,36 @@ def test_a_large_import_refreshes_the_statistics_before_the_drafts(monkeypatch):
     job, _teachers = started_import(3)
     importing.apply_chunk(job.pk, 0)
     assert estimated_rows() == CompetencyScore.objects.count() > 0
+
+
+def test_the_apply_reads_nothing_of_the_file_again(maria, monkeypatch):
+    """The preview keeps the rows in chunks: the apply (the web request) neither reads nor
+    plans the file again, and its queries do not grow with the file."""
+    others = [teacher_with_email(f"t{n}@example.org", last_name=f"Т{n}") for n in range(6)]
+    small, large = (
+        csv_bytes(*[f"{t.user.email};;self;{DAY};50;basic;40;" for t in teachers])
+        for teachers in (others[:2], others)
+    )
+    with override_settings(WAGTAIL_IOM={"DIAGNOSTICS_IMPORT_CHUNK_SIZE": 2}):
+        jobs = [importing.create_preview(content, "r.csv", None) for content in (small, large)]
+    assert [job.chunks.count() for job in jobs] == [1, 3]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the apply read the file again")
+
+    monkeypatch.setattr(importing, "read_rows", refuse)
+    monkeypatch.setattr(importing, "plan_rows", refuse)
+    counts = []
+    for job in jobs:
+        with CaptureQueriesContext(connection) as queries:
+            importing.start_apply(job)
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1]
+    monkeypatch.undo()
+    for job in jobs:
+        for index in range(job.chunks.count()):
+            importing.apply_chunk(job.pk, index)
+        job.refresh_from_db()
+        assert job.status == DiagnosticImportStatus.APPLIED
+    # The second file repeats the first two teachers' rows: keyed, they are not written twice.
+    assert DiagnosticResult.objects.filter(teacher__in=others).count() == 6

@@ -11,6 +11,7 @@ from tests.factories import UserFactory, make_teacher
 from wagtail_iom.core.access import StaffRole
 from wagtail_iom.models import Route, RouteTransition, StaffMembership
 
+
 def at(day, hour=12, minute=0):
     """``day`` at ``hour``:``minute`` in the site's timezone (TIME_ZONE)."""
     site_zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)

@@ -10,9 +10,9 @@ recognised by their headers in English or Russian (:data:`COLUMN_ALIASES`).
   row that cannot be used is rejected with its line and the reason.
 * :func:`plan_rows` finds the teachers, schools and existing results of some rows with a fixed
   number of queries, and says per row: create, update, unchanged, not registered, rejected.
-* :func:`preview` plans the whole file; :func:`start_apply` creates the invited accounts and
-  one chunk per ``DIAGNOSTICS_IMPORT_CHUNK_SIZE`` rows, whose tasks run
-  :func:`apply_chunk` once the transaction commits.
+* :func:`create_preview` plans the whole file and keeps its rows in chunks of
+  ``DIAGNOSTICS_IMPORT_CHUNK_SIZE``; :func:`start_apply` creates the invited accounts and
+  starts the chunks' tasks, which run :func:`apply_chunk` once the transaction commits.
 
 Results are keyed by teacher, procedure and date: a file applied twice creates nothing new.
 The rows of a person who has an account but no teacher's profile yet (invited by the import, or
@@ -39,7 +39,7 @@ from wagtail_iom.accounts import emails as account_emails
 from wagtail_iom.accounts.models import Invitation
 from wagtail_iom.accounts.services import invite_teachers, normalize_email
 from wagtail_iom.conf import iom_settings
-from wagtail_iom.core import mail
+from wagtail_iom.core import bulk, mail
 from wagtail_iom.core.tabular import TableReadError, read_table
 from wagtail_iom.core.text import name_key
 from wagtail_iom.core.validators import is_valid_snils, snils_digest
@@ -964,7 +964,10 @@ def plan_in_chunks(rows) -> Plan:
 
 def preview_table(table: dict) -> dict:
     parsed = read_rows(table)
-    plan = plan_in_chunks(parsed.rows)
+    return _preview_report(parsed, plan_in_chunks(parsed.rows))
+
+
+def _preview_report(parsed: ParsedFile, plan: Plan) -> dict:
     return {
         **plan.as_report(),
         "encoding": parsed.encoding,
@@ -975,72 +978,73 @@ def preview_table(table: dict) -> dict:
 
 
 def create_preview(content: bytes, file_name: str, user) -> DiagnosticImport:
-    """Read and plan an uploaded file, and keep it with its preview (the upload step)."""
-    table = read_file(content, file_name)
-    report = preview_table(table)
-    return DiagnosticImport.objects.create(
-        uploaded_by=user if user and user.pk else None,
-        file_name=file_name[:255],
-        table=table,
-        report=report,
-        total_rows=report["total"],
-    )
+    """Read and plan an uploaded file, and keep its preview and its rows (the upload step).
 
-
-def start_apply(job: DiagnosticImport, language=None) -> DiagnosticImport:
-    """Begin the apply of a previewed import: invite the teachers who are not registered,
-    then one task per chunk, started when this transaction commits.
-
-    Raises :class:`DiagnosticImportError` when the import is not a preview any more or the
-    file cannot be read.
+    The rows are kept as the apply's chunks, ``DIAGNOSTICS_IMPORT_CHUNK_SIZE`` rows each, read
+    and checked here once: the apply reads nothing of the file again, and each chunk's task
+    reads only its own rows, whatever the file's length.
     """
+    parsed = read_rows(read_file(content, file_name))
+    report = _preview_report(parsed, plan_in_chunks(parsed.rows))
+    size = iom_settings.DIAGNOSTICS_IMPORT_CHUNK_SIZE
     with transaction.atomic():
-        job = DiagnosticImport.objects.select_for_update().get(pk=job.pk)
-        if job.status != DiagnosticImportStatus.PREVIEWED:
-            raise DiagnosticImportError(_("This import has already been applied or has failed."))
-        parsed = read_rows(job.table)
-        plan = plan_in_chunks(parsed.rows)
-        people = [person for person in plan.not_registered if not person["invited"]]
-        users = invite_teachers(people)
-        by_email = {row.email: row for row in parsed.rows if isinstance(row, ParsedRow)}
-        TeacherPersonalId.objects.bulk_create(
-            [
-                TeacherPersonalId(user_id=user.pk, snils_digest=by_email[user.username].snils)
-                for user in users
-                if by_email.get(user.username) and by_email[user.username].snils
-            ],
-            ignore_conflicts=True,
+        job = DiagnosticImport.objects.create(
+            uploaded_by=user if user and user.pk else None,
+            file_name=file_name[:255],
+            report=report,
+            total_rows=len(parsed.rows),
+            chunk_size=size,
         )
-        size = iom_settings.DIAGNOSTICS_IMPORT_CHUNK_SIZE
-        count = (len(parsed.rows) + size - 1) // size
-        job.status = DiagnosticImportStatus.APPLYING
-        job.chunk_size = size
-        job.total_rows = len(parsed.rows)
-        job.processed_rows = job.failed_rows = 0
-        job.started_at = timezone.now()
-        job.report = {**job.report, "invited": [user.pk for user in users]}
-        # Each chunk keeps its own rows, read and checked here once: a chunk's task reads
-        # only those, whatever the file's length. The import keeps none.
-        job.table = {}
-        if count == 0:
-            job.status = DiagnosticImportStatus.APPLIED
-            job.finished_at = job.started_at
-            job.report.pop("rows", None)
-        job.save()
-        DiagnosticImportChunk.objects.bulk_create(
-            [
+        bulk.bulk_create(
+            DiagnosticImportChunk,
+            (
                 DiagnosticImportChunk(
                     job=job,
                     index=index,
-                    rows=[
-                        row_to_data(row) for row in parsed.rows[index * size : (index + 1) * size]
-                    ],
+                    rows=[row_to_data(row) for row in parsed.rows[start : start + size]],
                 )
-                for index in range(count)
-            ],
+                for index, start in enumerate(range(0, len(parsed.rows), size))
+            ),
             batch_size=20,
         )
-        for index in range(count):
+    return job
+
+
+def start_apply(job: DiagnosticImport, language=None) -> DiagnosticImport:
+    """Begin the apply of a previewed import: invite the teachers who are not registered
+    (from the preview), then start one task per chunk when this transaction commits. Nothing
+    of the file is read again: the chunks hold its rows since the preview.
+
+    Raises :class:`DiagnosticImportError` when the import is not a preview any more.
+    """
+    with transaction.atomic():
+        job = DiagnosticImport.objects.select_for_update().defer("table").get(pk=job.pk)
+        if job.status != DiagnosticImportStatus.PREVIEWED:
+            raise DiagnosticImportError(_("This import has already been applied or has failed."))
+        people = [p for p in job.report.get("not_registered") or [] if not p.get("invited")]
+        # Accounts that exist by now are left as they are; a chunk stores a new teacher's SNILS
+        # (as a keyed hash) when it finds the account.
+        users = invite_teachers(people)
+        indexes = list(job.chunks.order_by("index").values_list("index", flat=True))
+        job.status = DiagnosticImportStatus.APPLYING
+        job.processed_rows = job.failed_rows = 0
+        job.started_at = timezone.now()
+        job.report = {**job.report, "invited": [user.pk for user in users]}
+        if not indexes:
+            job.status = DiagnosticImportStatus.APPLIED
+            job.finished_at = job.started_at
+            job.report.pop("rows", None)
+        job.save(
+            update_fields=[
+                "status",
+                "processed_rows",
+                "failed_rows",
+                "started_at",
+                "finished_at",
+                "report",
+            ]
+        )
+        for index in indexes:
             mail.enqueue_on_commit("apply_diagnostic_import_chunk", job.pk, index, language)
     return job
 
@@ -1242,11 +1246,12 @@ def confirm_invitations(job: DiagnosticImport, language=None) -> int:
 
 
 def delete_stale_previews(now=None) -> int:
-    """Delete previewed imports never applied, after ``IMPORT_PREVIEW_RETENTION_DAYS``."""
+    """Delete previewed imports never applied, after ``IMPORT_PREVIEW_RETENTION_DAYS``, with
+    the rows they keep; returns how many imports were deleted."""
     cutoff = (now or timezone.now()) - datetime.timedelta(
         days=iom_settings.IMPORT_PREVIEW_RETENTION_DAYS
     )
-    deleted, _by_model = DiagnosticImport.objects.filter(
+    _deleted, by_model = DiagnosticImport.objects.filter(
         status=DiagnosticImportStatus.PREVIEWED, created_at__lt=cutoff
     ).delete()
-    return deleted
+    return by_model.get(DiagnosticImport._meta.label, 0)

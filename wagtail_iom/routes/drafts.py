@@ -55,7 +55,7 @@ from wagtail.log_actions import registry as log_registry
 from wagtail.models import Revision
 
 from wagtail_iom.conf import iom_settings
-from wagtail_iom.core import access
+from wagtail_iom.core import access, bulk
 from wagtail_iom.curators.assignments import current_curators
 from wagtail_iom.diagnostics.models import DiagnosticLevel, DiagnosticResult
 from wagtail_iom.directory import draft_templates
@@ -117,15 +117,25 @@ def _number(value) -> str:
     return formats.number_format(value, decimal_pos=0 if value.is_integer() else 1)
 
 
-def _values(deficit, competency, result, teacher) -> dict:
+def _values(deficit, competency, common) -> dict:
     return {
+        **common,
         "competency": competency.name,
         "code": competency.code,
         "score": _number(deficit["score"]),
-        "threshold": _number(iom_settings.DIAGNOSTICS_DEFICIT_BELOW),
-        "level": str(result.get_level_display()),
-        "teacher": teacher.full_name,
     }
+
+
+def _event_form(event) -> str:
+    """The kind and format of ``event``, as a step names them; kept on the event, which a
+    matcher shares between the routes of a run."""
+    form = getattr(event, "_iom_step_form", None)
+    if form is None:
+        form = ", ".join(
+            str(part) for part in (event.get_kind_display(), event.get_format_display()) if part
+        )
+        event._iom_step_form = form
+    return form
 
 
 def _event_step(route, suggestion, competency_id, task) -> dict:
@@ -134,9 +144,7 @@ def _event_step(route, suggestion, competency_id, task) -> dict:
     deadline = None
     if last is not None and route.starts_on <= last.date <= route.ends_on:
         deadline = last.date.isoformat()
-    form = ", ".join(
-        str(part) for part in (event.get_kind_display(), event.get_format_display()) if part
-    )
+    form = _event_form(event)
     return {
         "event": event.pk,
         "level": event.level,
@@ -198,11 +206,16 @@ def draft_content(route, result, now=None, matcher=None, competencies=None) -> D
     }
     goals, tasks, steps = [], [], []
     by_event = {}  # event id: the step that holds it
+    common = {
+        "threshold": _number(iom_settings.DIAGNOSTICS_DEFICIT_BELOW),
+        "level": str(result.get_level_display()),
+        "teacher": route.teacher.full_name,
+    }
     for deficit in deficits:
         competency = competencies.get(deficit["competency_id"])
         if competency is None:
             continue
-        values = _values(deficit, competency, result, route.teacher)
+        values = _values(deficit, competency, common)
         goal = draft_templates.render(
             competency.route_goal_template or draft_templates.default_goal_template(), values
         ).strip()
@@ -365,8 +378,7 @@ def _write(drafts, now, user):
     """Save the drafted routes, a revision of each and a line in each teacher's history: a
     fixed number of queries for new routes, whatever their number, and one per updated
     route."""
-    new = [d.route for d in drafts if d.created]
-    Route.objects.bulk_create(new)
+    bulk.bulk_create(Route, [d.route for d in drafts if d.created])
     for draft in drafts:
         if not draft.created:
             draft.route.updated_at = now
@@ -376,17 +388,20 @@ def _write(drafts, now, user):
     # As RevisionMixin.save_revision and wagtail.log_actions.log write them, for all at once.
     content_type = ContentType.objects.get_for_model(Route)
     base_content_type = drafts[0].route.get_base_content_type()
-    revisions = Revision.objects.bulk_create(
-        Revision(
-            content_type=content_type,
-            base_content_type=base_content_type,
-            object_id=str(draft.route.pk),
-            user=user,
-            created_at=now,
-            content=draft.route.serializable_data(),
-            object_str=str(draft.route),
-        )
-        for draft in drafts
+    revisions = bulk.bulk_create(
+        Revision,
+        [
+            Revision(
+                content_type=content_type,
+                base_content_type=base_content_type,
+                object_id=str(draft.route.pk),
+                user=user,
+                created_at=now,
+                content=draft.route.serializable_data(),
+                object_str=str(draft.route),
+            )
+            for draft in drafts
+        ],
     )
     for draft, revision in zip(drafts, revisions, strict=True):
         draft.route.latest_revision = revision
