@@ -557,3 +557,17 @@ def test_the_apply_reads_nothing_of_the_file_again(maria, monkeypatch):
         assert job.status == DiagnosticImportStatus.APPLIED
     # The second file repeats the first two teachers' rows: keyed, they are not written twice.
     assert DiagnosticResult.objects.filter(teacher__in=others).count() == 6
+
+
+def test_the_upload_keeps_every_row_in_its_chunk_in_order():
+    lines = [f"t{n}@example.org;;self;{DAY};50;basic;40;" for n in range(23)]
+    with override_settings(WAGTAIL_IOM={"DIAGNOSTICS_IMPORT_CHUNK_SIZE": 2}):
+        job = importing.create_preview(csv_bytes(*lines), "r.csv", None)
+    chunks = list(job.chunks.order_by("index"))
+    # 12 chunks, written CHUNKS_PER_INSERT at a time.
+    assert importing.CHUNKS_PER_INSERT < len(chunks)
+    assert [c.index for c in chunks] == list(range(12))
+    assert [[row["line"] for row in c.rows] for c in chunks] == [
+        [line for line in (2 + 2 * n, 3 + 2 * n) if line <= 24] for n in range(12)
+    ]
+    assert job.total_rows == 23 and job.chunk_size == 2

@@ -136,6 +136,9 @@ DRAFT_BATCH_SIZE = 250
 # How many planned rows a preview keeps to show (the counts cover them all).
 PREVIEW_ROWS_SHOWN = 500
 
+#: Chunks written by one INSERT at the upload: a few at a time, each built just before it.
+CHUNKS_PER_INSERT = 10
+
 
 class DiagnosticImportError(ValueError):
     """The whole file cannot be imported; the message says why, in the user's language."""
@@ -995,18 +998,23 @@ def create_preview(content: bytes, file_name: str, user) -> DiagnosticImport:
             total_rows=len(parsed.rows),
             chunk_size=size,
         )
-        bulk.bulk_create(
-            DiagnosticImportChunk,
-            (
-                DiagnosticImportChunk(
-                    job=job,
-                    index=index,
-                    rows=[row_to_data(row) for row in parsed.rows[start : start + size]],
-                )
-                for index, start in enumerate(range(0, len(parsed.rows), size))
-            ),
-            batch_size=20,
-        )
+        # A few chunks per insert, each built just before it: the rows are not held twice.
+        starts = list(range(0, len(parsed.rows), size))
+        for first in range(0, len(starts), CHUNKS_PER_INSERT):
+            bulk.bulk_create(
+                DiagnosticImportChunk,
+                [
+                    DiagnosticImportChunk(
+                        job=job,
+                        index=index,
+                        rows=[row_to_data(row) for row in parsed.rows[start : start + size]],
+                    )
+                    for index, start in enumerate(
+                        starts[first : first + CHUNKS_PER_INSERT], start=first
+                    )
+                ],
+                batch_size=CHUNKS_PER_INSERT,
+            )
     return job
 
 
