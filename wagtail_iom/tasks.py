@@ -175,8 +175,17 @@ def build_route_drafts_for_teachers(teacher_ids, user_id=None, language=None):
 
 @shared_task(name="wagtail_iom.notify_route_draft", **MAIL_RETRY)
 def notify_route_draft(route_id, result_id, language=None):
-    """A route was drafted from diagnostics: e-mail the teacher and the curator (each once)."""
+    """A route was drafted from diagnostics: e-mail the teacher and the curator (each once).
+    Draft runs now start :func:`notify_route_drafts`; this one serves the tasks queued by an
+    earlier version."""
     return route_emails.send_route_draft(route_id, result_id, language=language)
+
+
+@shared_task(name="wagtail_iom.notify_route_drafts", **MAIL_RETRY)
+def notify_route_drafts(pairs, language=None):
+    """Routes were drafted from diagnostics, ``[route id, result id]`` pairs (a batch of a
+    draft run): e-mail their teachers and curators (each once)."""
+    return route_emails.send_route_drafts(pairs, language=language)
 
 
 @shared_task(name="wagtail_iom.send_monthly_municipal_exports")

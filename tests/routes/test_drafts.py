@@ -512,6 +512,38 @@ def test_an_updated_draft_adds_one_query(resource_map, comps, django_capture_on_
     assert len(three.captured_queries) == len(one.captured_queries) + 2
 
 
+def test_the_e_mails_of_a_batch_go_in_one_task_once_each(
+    comps, curator, django_capture_on_commit_callbacks
+):
+    from wagtail_iom.routes.emails import send_route_drafts
+
+    teachers = []
+    for n in range(4):
+        teacher = make_teacher(username=f"m{n}")
+        teacher.user.email = f"m{n}@example.org"
+        teacher.user.save()
+        assign(teacher, curator)
+        teachers.append(teacher)
+    results = [add_result(t, {comps[0]: 10}) for t in teachers]
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        outcomes = drafts.build_drafts([r.pk for r in results])
+
+    assert len(callbacks) == 1  # one task for the batch
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [f"m{n}@example.org" for n in range(4)] + [curator.email] * 4
+    )
+    pairs = [(o.route_id, r.pk) for o, r in zip(outcomes, results, strict=True)]
+    # Sent once: a repeated task reads, finds them sent, and sends nothing, with the same
+    # queries for one draft as for four.
+    with CaptureQueriesContext(connection) as one:
+        assert send_route_drafts(pairs[:1]) == 0
+    with CaptureQueriesContext(connection) as four:
+        assert send_route_drafts(pairs) == 0
+    assert len(one.captured_queries) == len(four.captured_queries) == 4
+    assert len(mail.outbox) == 8
+
+
 ROLE_PERMISSIONS = ["view_route", "change_route", "add_route", "view_teacherprofile"]
 
 

@@ -69,13 +69,22 @@ def message(subject, text, *, to, html=None, attachments=()):
     return email
 
 
-def send_once(key, kind, user, build) -> bool:
+def keys_sent(keys) -> set:
+    """Those of ``keys`` whose e-mail was sent already (one query), for a task that sends many:
+    it then passes ``checked=True`` to :func:`send_once` for the others."""
+    keys = list(dict.fromkeys(keys))
+    return set(SentNotification.objects.filter(key__in=keys).values_list("key", flat=True))
+
+
+def send_once(key, kind, user, build, checked=False) -> bool:
     """Insert ``key``, then send ``build()``'s message, in one transaction. True when sent.
 
     Two workers running the same task at once: the second waits on the unique key and then
     finds it taken. A failed send rolls the key back, so a retry sends the e-mail.
+    ``checked``: the caller has just found the key unused (:func:`keys_sent`), so it is not
+    looked up first; the unique key still decides.
     """
-    if SentNotification.objects.filter(key=key).exists():
+    if not checked and SentNotification.objects.filter(key=key).exists():
         return False
     with transaction.atomic():
         try:

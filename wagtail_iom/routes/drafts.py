@@ -483,8 +483,7 @@ def draft_batch(
             outcomes.append(planned)
         if drafts:
             _write(drafts, now, user)
-            for draft in drafts:
-                emails.route_draft_built(draft.route, draft.result, language=language)
+            emails.route_drafts_built([(d.route, d.result) for d in drafts], language=language)
     return [
         DraftOutcome(o.route.teacher_id, CREATED if o.created else UPDATED, "", o.route.pk)
         if isinstance(o, _Draft)

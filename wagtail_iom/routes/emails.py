@@ -38,7 +38,7 @@ from django.utils import translation
 from wagtail.admin.admin_url_finder import AdminURLFinder
 
 from wagtail_iom.core import mail, sites
-from wagtail_iom.curators.assignments import approvers_and_methodists
+from wagtail_iom.curators.assignments import approvers_and_methodists, current_curators
 from wagtail_iom.curators.models import CuratorAssignment
 
 CORRECTION_KIND = "route_correction"
@@ -247,25 +247,32 @@ def draft_key(route_pk, result_pk, user_pk) -> str:
     return f"route-draft:{route_pk}:{result_pk}:{user_pk}"
 
 
-def route_draft_built(route, result, language=None):
-    """A draft was written from ``result``: tell the teacher and the curator once this
-    commits (each once per draft and result)."""
-    mail.enqueue_on_commit("notify_route_draft", route.pk, result.pk, language)
+def route_drafts_built(drafts, language=None):
+    """Drafts were written, ``(route, result)`` pairs: one task tells all their teachers and
+    curators once this commits (each once per draft and result)."""
+    pairs = [[route.pk, result.pk] for route, result in drafts]
+    if pairs:
+        mail.enqueue_on_commit("notify_route_drafts", pairs, language)
 
 
-def draft_recipients(route):
+_UNREAD = object()
+
+
+def draft_recipients(route, curator=_UNREAD):
     """(user, is the teacher) for the teacher and the teacher's current curator who are active
-    and have an e-mail address."""
+    and have an e-mail address. ``curator``: the curator to tell (None: nobody), when read
+    already."""
     people = []
     teacher_user = route.teacher.user
     if teacher_user.is_active and teacher_user.email:
         people.append((teacher_user, True))
-    assignment = (
-        CuratorAssignment.objects.filter(teacher_id=route.teacher_id, ended_at__isnull=True)
-        .select_related("curator")
-        .first()
-    )
-    curator = assignment.curator if assignment else route.curator
+    if curator is _UNREAD:
+        assignment = (
+            CuratorAssignment.objects.filter(teacher_id=route.teacher_id, ended_at__isnull=True)
+            .select_related("curator")
+            .first()
+        )
+        curator = assignment.curator if assignment else route.curator
     if curator is not None and curator.is_active and curator.email and curator != teacher_user:
         people.append((curator, False))
     return people
@@ -275,21 +282,47 @@ def send_route_draft(route_pk, result_pk, language=None) -> int:
     """E-mail the teacher and the curator that the route was drafted from the diagnostics
     ``result_pk``; returns how many e-mails were sent now. A route that is no longer a draft
     of that result is not announced."""
+    return send_route_drafts([(route_pk, result_pk)], language=language)
+
+
+def send_route_drafts(pairs, language=None) -> int:
+    """:func:`send_route_draft` for many ``(route, result)`` pairs: the routes, the curators,
+    the site and the e-mails sent already are read once for all, and each e-mail is then sent
+    once (:func:`wagtail_iom.core.mail.send_once`). Returns how many were sent now."""
     from wagtail_iom.routes.models import Route, RouteStatus
 
-    route = (
-        Route.objects.select_related("teacher__user", "source_diagnostic", "curator")
-        .filter(pk=route_pk, source_diagnostic_id=result_pk, status=RouteStatus.DEVELOPMENT)
-        .first()
-    )
-    if route is None:
+    wanted = {int(route_pk): int(result_pk) for route_pk, result_pk in pairs}
+    routes = [
+        route
+        for route in Route.objects.select_related("teacher__user", "source_diagnostic", "curator")
+        .filter(pk__in=list(wanted), status=RouteStatus.DEVELOPMENT)
+        .order_by("pk")
+        if route.source_diagnostic_id == wanted[route.pk]
+    ]
+    if not routes:
         return 0
+    curators = current_curators({route.teacher_id for route in routes})
+    letters = [
+        (route, user, is_teacher)
+        for route in routes
+        for user, is_teacher in draft_recipients(
+            route, curators.get(route.teacher_id, route.curator)
+        )
+    ]
+    sent_before = mail.keys_sent(
+        draft_key(route.pk, route.source_diagnostic_id, user.pk) for route, user, _t in letters
+    )
+    site = sites.default_site()
+    base_url, site_name = sites.base_url(site), sites.site_name(site)
     sent = 0
-    for user, is_teacher in draft_recipients(route):
+    for route, user, is_teacher in letters:
+        key = draft_key(route.pk, route.source_diagnostic_id, user.pk)
+        if key in sent_before:
+            continue
 
-        def build(user=user, is_teacher=is_teacher):
+        def build(route=route, user=user, is_teacher=is_teacher):
             if is_teacher:
-                url = mail.absolute_url(sites.base_url(), "wagtail_iom:cabinet_route", route.pk)
+                url = mail.absolute_url(base_url, "wagtail_iom:cabinet_route", route.pk)
             else:
                 url = _route_admin_url(route)
             context = {
@@ -299,11 +332,11 @@ def send_route_draft(route_pk, result_pk, language=None) -> int:
                 "teacher": route.teacher,
                 "result": route.source_diagnostic,
                 "route_url": url,
-                "site_name": sites.site_name(),
+                "site_name": site_name,
             }
             return mail.render(DRAFT_KIND, context, to=user.email, language=language)
 
-        if mail.send_once(draft_key(route.pk, result_pk, user.pk), DRAFT_KIND, user, build):
+        if mail.send_once(key, DRAFT_KIND, user, build, checked=True):
             sent += 1
     return sent
 
