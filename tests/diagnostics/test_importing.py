@@ -571,3 +571,25 @@ def test_the_upload_keeps_every_row_in_its_chunk_in_order():
         [line for line in (2 + 2 * n, 3 + 2 * n) if line <= 24] for n in range(12)
     ]
     assert job.total_rows == 23 and job.chunk_size == 2
+
+
+def test_a_preview_made_by_an_earlier_version_is_applied_from_its_table(maria):
+    """Before the upgrade a preview kept the file in ``table`` and no chunks: its apply makes
+    the chunks from the table, and nothing is lost."""
+    others = [teacher_with_email(f"t{n}@example.org", last_name=f"Т{n}") for n in range(3)]
+    content = csv_bytes(*[f"{t.user.email};;self;{DAY};50;basic;40;" for t in others])
+    table = importing.read_file(content, "r.csv")
+    job = DiagnosticImport.objects.create(
+        file_name="r.csv", table=table, report=importing.preview_table(table), total_rows=3
+    )
+
+    with override_settings(WAGTAIL_IOM={"DIAGNOSTICS_IMPORT_CHUNK_SIZE": 2}):
+        job = importing.start_apply(job)
+    assert job.chunks.count() == 2
+    for index in range(2):
+        importing.apply_chunk(job.pk, index)
+
+    job.refresh_from_db()
+    assert job.status == DiagnosticImportStatus.APPLIED
+    assert (job.table, job.chunk_size, job.processed_rows) == ({}, 2, 3)
+    assert DiagnosticResult.objects.filter(teacher__in=others).count() == 3

@@ -998,24 +998,29 @@ def create_preview(content: bytes, file_name: str, user) -> DiagnosticImport:
             total_rows=len(parsed.rows),
             chunk_size=size,
         )
-        # A few chunks per insert, each built just before it: the rows are not held twice.
-        starts = list(range(0, len(parsed.rows), size))
-        for first in range(0, len(starts), CHUNKS_PER_INSERT):
-            bulk.bulk_create(
-                DiagnosticImportChunk,
-                [
-                    DiagnosticImportChunk(
-                        job=job,
-                        index=index,
-                        rows=[row_to_data(row) for row in parsed.rows[start : start + size]],
-                    )
-                    for index, start in enumerate(
-                        starts[first : first + CHUNKS_PER_INSERT], start=first
-                    )
-                ],
-                batch_size=CHUNKS_PER_INSERT,
-            )
+        _keep_rows(job, parsed.rows, size)
     return job
+
+
+def _keep_rows(job, rows, size):
+    """Keep ``rows`` (read and checked) as ``job``'s chunks of ``size`` rows. A few chunks per
+    insert, each built just before it: the rows are not held twice."""
+    starts = list(range(0, len(rows), size))
+    for first in range(0, len(starts), CHUNKS_PER_INSERT):
+        bulk.bulk_create(
+            DiagnosticImportChunk,
+            [
+                DiagnosticImportChunk(
+                    job=job,
+                    index=index,
+                    rows=[row_to_data(row) for row in rows[start : start + size]],
+                )
+                for index, start in enumerate(
+                    starts[first : first + CHUNKS_PER_INSERT], start=first
+                )
+            ],
+            batch_size=CHUNKS_PER_INSERT,
+        )
 
 
 def start_apply(job: DiagnosticImport, language=None) -> DiagnosticImport:
@@ -1034,6 +1039,8 @@ def start_apply(job: DiagnosticImport, language=None) -> DiagnosticImport:
         # (as a keyed hash) when it finds the account.
         users = invite_teachers(people)
         indexes = list(job.chunks.order_by("index").values_list("index", flat=True))
+        if not indexes:
+            indexes = _chunks_of_an_earlier_preview(job)
         job.status = DiagnosticImportStatus.APPLYING
         job.processed_rows = job.failed_rows = 0
         job.started_at = timezone.now()
@@ -1055,6 +1062,23 @@ def start_apply(job: DiagnosticImport, language=None) -> DiagnosticImport:
         for index in indexes:
             mail.enqueue_on_commit("apply_diagnostic_import_chunk", job.pk, index, language)
     return job
+
+
+def _chunks_of_an_earlier_preview(job) -> list[int]:
+    """A preview made before its rows were kept in chunks (an earlier version kept the file in
+    ``DiagnosticImport.table``, and the apply read it): its chunks, made now, as the upload
+    makes them today; the table is emptied."""
+    table = DiagnosticImport.objects.values_list("table", flat=True).get(pk=job.pk)
+    if not table:
+        return []
+    rows = read_rows(table).rows
+    size = iom_settings.DIAGNOSTICS_IMPORT_CHUNK_SIZE
+    _keep_rows(job, rows, size)
+    DiagnosticImport.objects.filter(pk=job.pk).update(
+        table={}, chunk_size=size, total_rows=len(rows)
+    )
+    job.chunk_size, job.total_rows = size, len(rows)
+    return list(range((len(rows) + size - 1) // size))
 
 
 def apply_chunk(job_id: int, index: int) -> bool:
