@@ -451,6 +451,54 @@ def test_a_draft_whose_period_is_over_starts_again_and_follows_the_level(
     )
 
 
+def test_a_draft_that_would_be_invalid_is_skipped_and_the_batch_goes_on(
+    teacher, comps, django_capture_on_commit_callbacks
+):
+    build([add_result(teacher, {comps[0]: 20}, days_ago=400)], django_capture_on_commit_callbacks)
+    route = Route.objects.get(teacher=teacher)
+    # The curator added a step with a deadline in the old period; the period is over since.
+    old_deadline = add_months(TODAY, -13)
+    roadmap = list(route.roadmap.raw_data)
+    for stage in roadmap:
+        if stage["value"]["stage"] == RouteStage.IMPLEMENTATION:
+            stage["value"]["steps"].append(
+                {
+                    "type": "self_education",
+                    "id": "hand-made",
+                    "value": {
+                        "activity": "Курс по выбору",
+                        "level": "personal",
+                        "track": "informal",
+                        "form": "",
+                        "task": "",
+                        "planned_result": "",
+                        "competencies": [],
+                        "deadline": old_deadline.isoformat(),
+                    },
+                }
+            )
+    Route.objects.filter(pk=route.pk).update(
+        roadmap=roadmap, starts_on=add_months(TODAY, -14), ends_on=add_months(TODAY, -2)
+    )
+    other = make_teacher(username="other")
+    results = [
+        add_result(teacher, {comps[0]: 10}, days_ago=1),
+        add_result(other, {comps[0]: 10}, days_ago=1),
+    ]
+
+    outcomes = build(results, django_capture_on_commit_callbacks)
+
+    by_teacher = {o.teacher_id: o for o in outcomes}
+    assert (by_teacher[teacher.pk].action, by_teacher[teacher.pk].reason) == (
+        drafts.SKIPPED,
+        drafts.INVALID_ROUTE,
+    )
+    assert by_teacher[teacher.pk].route_id == route.pk
+    assert by_teacher[other.pk].action == drafts.CREATED
+    route.refresh_from_db()
+    assert route.ends_on == add_months(TODAY, -2)  # left as it was, for the curator
+
+
 # After an import, on demand -----------------------------------------------------------------------
 
 

@@ -25,6 +25,9 @@ What a run never does:
   status, its period not over) is skipped;
 * touch a route in development that staff created by hand: the teacher is skipped;
 * draft for a teacher who has withdrawn the consent to the processing of personal data;
+* write a draft that would not be a valid route (steps added by hand to an old draft that fall
+  outside the period it would start again with): the teacher is skipped, and the batch goes
+  on;
 * write anything when nothing changed since the last run: the draft keeps a digest of what it
   wrote (``Route.draft_state``), a run with the same result and the same suggestions is skipped,
   and the teacher and the curator are e-mailed once per draft and result.
@@ -42,6 +45,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -70,6 +74,8 @@ from wagtail_iom.routes.services import add_months, validate_route
 
 LOG_ACTION = "wagtail_iom.route_draft"
 
+logger = logging.getLogger(__name__)
+
 CREATED = "created"
 UPDATED = "updated"
 SKIPPED = "skipped"
@@ -80,6 +86,9 @@ ROUTE_UNDER_WAY = "route_under_way"
 MANUAL_DRAFT = "manual_draft"
 UNCHANGED = "unchanged"
 PROCESSING_STOPPED = "processing_stopped"
+#: The draft would not be a valid route (e.g. steps added by hand to an old draft fall outside
+#: the period it starts again with): left for the curator, the rest of the batch goes on.
+INVALID_ROUTE = "invalid_route"
 
 #: The stage the suggested steps go to: events are attended, and self-education done, while
 #: the route is implemented.
@@ -465,17 +474,30 @@ def draft_batch(
                 # The consent is withdrawn: nothing new is done with the teacher's data.
                 outcomes.append(DraftOutcome(teacher.pk, SKIPPED, PROCESSING_STOPPED))
                 continue
-            planned = _plan(
-                result,
-                teacher,
-                routes.get(teacher.pk, []),
-                source,
-                curators.get(teacher.pk),
-                now,
-                user,
-                matcher,
-                competencies,
-            )
+            try:
+                planned = _plan(
+                    result,
+                    teacher,
+                    routes.get(teacher.pk, []),
+                    source,
+                    curators.get(teacher.pk),
+                    now,
+                    user,
+                    matcher,
+                    competencies,
+                )
+            except ValidationError as error:
+                route_id = next(
+                    (
+                        r.pk
+                        for r in routes.get(teacher.pk, [])
+                        if r.status == RouteStatus.DEVELOPMENT
+                    ),
+                    None,
+                )
+                logger.warning("No route draft for teacher %s: %s", teacher.pk, error.messages)
+                outcomes.append(DraftOutcome(teacher.pk, SKIPPED, INVALID_ROUTE, route_id))
+                continue
             if isinstance(planned, DraftOutcome):
                 outcomes.append(planned)
                 continue
