@@ -74,16 +74,7 @@ def processing_stopped(user, lock=False) -> bool:
     """
     if user is None or getattr(user, "pk", None) is None:
         return False
-    PersonalDataConsent = model("PersonalDataConsent")
-
-    consents = PersonalDataConsent.objects.filter(user=user)
-    if lock:
-        # Every consent of the person is locked, not only the withdrawn ones: a row that a
-        # withdrawal is changing does not match "withdrawn" until it commits, and a lock on
-        # matching rows only would not wait for it.
-        withdrawn = consents.select_for_update().order_by().values_list("withdrawn_at", flat=True)
-        return any(at is not None for at in withdrawn)
-    return consents.filter(withdrawn_at__isnull=False).exists()
+    return user.pk in processing_stopped_among([user.pk], lock=lock)
 
 
 def processing_stopped_among(user_ids, lock=False) -> set:
@@ -95,6 +86,9 @@ def processing_stopped_among(user_ids, lock=False) -> set:
 
     consents = PersonalDataConsent.objects.filter(user_id__in=[pk for pk in user_ids if pk])
     if lock:
+        # Every consent of the people is locked, not only the withdrawn ones: a row that a
+        # withdrawal is changing does not match "withdrawn" until it commits, and a lock on
+        # matching rows only would not wait for it.
         rows = consents.select_for_update().order_by("pk").values_list("user_id", "withdrawn_at")
         return {user_id for user_id, at in rows if at is not None}
     return set(consents.filter(withdrawn_at__isnull=False).values_list("user_id", flat=True))

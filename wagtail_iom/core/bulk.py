@@ -34,9 +34,9 @@ def bulk_create(model, objs, batch_size=BATCH_SIZE, **kwargs) -> list:
     objs = list(objs)
     manager = model._base_manager
     database = router.db_for_write(model)
+    field = _document_field(model)
     if connections[database].vendor != "postgresql":
         return manager.bulk_create(objs, batch_size=batch_size, **kwargs)
-    field = _document_field(model)
     created = []
     for start in range(0, len(objs), batch_size):
         batch = objs[start : start + batch_size]

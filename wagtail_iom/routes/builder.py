@@ -216,16 +216,9 @@ class SnapshotSource:
 
     @cached_property
     def latest_results(self) -> dict[int, DiagnosticResult]:
-        latest = (
-            DiagnosticResult.objects.filter(teacher_id=OuterRef("teacher_id"))
-            .order_by("-date", "-pk")
-            .values("pk")[:1]
-        )
         return {
             result.teacher_id: result
-            for result in DiagnosticResult.objects.filter(
-                teacher_id__in=self.profile_ids, pk=Subquery(latest)
-            )
+            for result in competency_service.latest_result_of_each(self.profile_ids)
         }
 
     @cached_property

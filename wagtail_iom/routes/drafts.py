@@ -52,7 +52,6 @@ from dataclasses import dataclass
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 from wagtail.log_actions import registry as log_registry
@@ -61,6 +60,7 @@ from wagtail.models import Revision
 from wagtail_iom.conf import iom_settings
 from wagtail_iom.core import access, bulk
 from wagtail_iom.curators.assignments import current_curators
+from wagtail_iom.diagnostics import competency_profile
 from wagtail_iom.diagnostics.models import DiagnosticLevel, DiagnosticResult
 from wagtail_iom.directory import draft_templates
 from wagtail_iom.directory.models import Competency
@@ -520,24 +520,6 @@ def draft_batch(
 TEACHERS_PER_TRANSACTION = 100
 
 
-def latest_results(teacher_ids):
-    """The latest diagnostics result of each of ``teacher_ids`` (by date, then as entered)."""
-    latest = (
-        DiagnosticResult.objects.filter(teacher_id=OuterRef("teacher_id"))
-        .order_by("-date", "-pk")
-        .values("pk")[:1]
-    )
-    results = []
-    ids = sorted(set(teacher_ids))
-    for start in range(0, len(ids), 500):
-        results += list(
-            DiagnosticResult.objects.filter(teacher_id__in=ids[start : start + 500])
-            .filter(pk=Subquery(latest))
-            .order_by("teacher_id")
-        )
-    return results
-
-
 def build_drafts_for_teachers(teacher_ids, by_user=None, language=None) -> list[DraftOutcome]:
     """A draft for each of ``teacher_ids`` from their latest diagnostics; teachers without
     results get nothing. Teachers are drafted :data:`TEACHERS_PER_TRANSACTION` at a time."""
@@ -545,7 +527,7 @@ def build_drafts_for_teachers(teacher_ids, by_user=None, language=None) -> list[
     # One matcher and one read of the competencies for the whole run.
     matcher = builder.EventMatcher(now)
     competencies = Competency.objects.in_bulk()
-    results = latest_results(teacher_ids)
+    results = competency_profile.latest_result_of_each(teacher_ids)
     outcomes = []
     for start in range(0, len(results), TEACHERS_PER_TRANSACTION):
         outcomes += draft_batch(

@@ -255,24 +255,13 @@ def route_drafts_built(drafts, language=None):
         mail.enqueue_on_commit("notify_route_drafts", pairs, language)
 
 
-_UNREAD = object()
-
-
-def draft_recipients(route, curator=_UNREAD):
-    """(user, is the teacher) for the teacher and the teacher's current curator who are active
-    and have an e-mail address. ``curator``: the curator to tell (None: nobody), when read
-    already."""
+def draft_recipients(route, curator):
+    """(user, is the teacher) for the teacher and ``curator`` (the teacher's current curator,
+    or None) who are active and have an e-mail address."""
     people = []
     teacher_user = route.teacher.user
     if teacher_user.is_active and teacher_user.email:
         people.append((teacher_user, True))
-    if curator is _UNREAD:
-        assignment = (
-            CuratorAssignment.objects.filter(teacher_id=route.teacher_id, ended_at__isnull=True)
-            .select_related("curator")
-            .first()
-        )
-        curator = assignment.curator if assignment else route.curator
     if curator is not None and curator.is_active and curator.email and curator != teacher_user:
         people.append((curator, False))
     return people
